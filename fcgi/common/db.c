@@ -1,0 +1,176 @@
+#define _POSIX_C_SOURCE 200809L
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "env.h"
+#include "log.h"
+
+struct db {
+	PGconn *conn;
+	const char *keys[8];
+	const char *values[8];
+	const struct db_stmt *stmts;
+	int nstmts;
+	int was_down;          /* log "connected" again only after an outage */
+};
+
+static const char *db_var(const char *prefix, const char *suffix)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s_%s", prefix, suffix);
+	return env_str(name, NULL);
+}
+
+struct db *db_new(const char *env_prefix, const char *app_name,
+		  const struct db_stmt *stmts, int nstmts)
+{
+	struct db *db = calloc(1, sizeof(*db));
+	const char *keys[] = { "host", "port", "dbname", "user", "password",
+			       "connect_timeout", "application_name", NULL };
+	const char *suffixes[] = { "HOST", "PORT", "DB", "USER", "PASSWORD" };
+
+	if (db == NULL)
+		fatalx("out of memory");
+	for (int i = 0; i < 5; i++)
+		db->values[i] = db_var(env_prefix, suffixes[i]);
+	db->values[5] = "5";
+	db->values[6] = app_name;
+	db->values[7] = NULL;
+	memcpy(db->keys, keys, sizeof(keys));
+	db->stmts = stmts;
+	db->nstmts = nstmts;
+	return db;
+}
+
+void db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	PQfinish(db->conn);
+	free(db);
+}
+
+static int db_prepare_all(struct db *db)
+{
+	for (int i = 0; i < db->nstmts; i++) {
+		PGresult *res = PQprepare(db->conn, db->stmts[i].name, db->stmts[i].sql,
+					  db->stmts[i].nparams, NULL);
+		int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+		if (!ok)
+			log_warnx("prepare %s: %s", db->stmts[i].name, PQerrorMessage(db->conn));
+		PQclear(res);
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
+
+static void db_drop(struct db *db)
+{
+	PQfinish(db->conn);
+	db->conn = NULL;
+}
+
+int db_ready(struct db *db)
+{
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+		return 0;
+	db_drop(db);
+	db->conn = PQconnectdbParams(db->keys, db->values, 0);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		if (!db->was_down)
+			log_warnx("database %s unavailable: %s", db->values[2] ? db->values[2] : "",
+				  db->conn ? PQerrorMessage(db->conn) : "out of memory");
+		db->was_down = 1;
+		db_drop(db);
+		return -1;
+	}
+	if (db_prepare_all(db) != 0) {
+		db->was_down = 1;
+		db_drop(db);
+		return -1;
+	}
+	if (db->was_down)
+		log_info("database %s connected", db->values[2] ? db->values[2] : "");
+	db->was_down = 0;
+	return 0;
+}
+
+/* A result that says the connection, not the statement, failed. */
+static int db_lost(struct db *db, const PGresult *res)
+{
+	return res == NULL || PQstatus(db->conn) != CONNECTION_OK ||
+	       (PQresultStatus(res) == PGRES_FATAL_ERROR &&
+		PQresultErrorField(res, PG_DIAG_SQLSTATE) == NULL);
+}
+
+static PGresult *db_run(struct db *db, int index, const char *sql, const char *const *params,
+			int retry_safe)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		PGresult *res;
+
+		if (db_ready(db) != 0)
+			return NULL;
+		if (sql != NULL)
+			res = PQexec(db->conn, sql);
+		else
+			res = PQexecPrepared(db->conn, db->stmts[index].name,
+					     db->stmts[index].nparams, params, NULL, NULL, 0);
+		if (!db_lost(db, res))
+			return res;
+		PQclear(res);
+		log_warnx("database connection lost%s", retry_safe && attempt == 0 ?
+			  "; reconnecting" : "");
+		db->was_down = 1;
+		db_drop(db);
+		if (!retry_safe)
+			return NULL;
+	}
+	return NULL;
+}
+
+PGresult *db_exec(struct db *db, int index, const char *const *params, int retry_safe)
+{
+	return db_run(db, index, NULL, params, retry_safe);
+}
+
+PGresult *db_exec_sql(struct db *db, const char *sql)
+{
+	return db_run(db, 0, sql, NULL, 0);
+}
+
+PGconn *db_conn(struct db *db)
+{
+	return db->conn;
+}
+
+enum db_error db_classify(const PGresult *res)
+{
+	const char *state;
+
+	if (res == NULL)
+		return DB_ERR_TRANSIENT;
+	switch (PQresultStatus(res)) {
+	case PGRES_COMMAND_OK:
+	case PGRES_TUPLES_OK:
+		return DB_ERR_NONE;
+	default:
+		break;
+	}
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (state == NULL)
+		return DB_ERR_TRANSIENT;
+	if (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0)
+		return DB_ERR_DATA;
+	/* 08 connection, 53 resources, 57 operator intervention, 40 rollback/deadlock */
+	if (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
+	    strncmp(state, "57", 2) == 0 || strncmp(state, "40", 2) == 0)
+		return DB_ERR_TRANSIENT;
+	return DB_ERR_OTHER;
+}

@@ -1,0 +1,52 @@
+/*
+ * One PostgreSQL connection with its prepared statements, owned by one thread.
+ * It reconnects by itself: a caller never sees a dead connection twice.
+ */
+#ifndef COMMON_DB_H
+#define COMMON_DB_H
+
+#include <libpq-fe.h>
+
+struct db_stmt {
+	const char *name;
+	const char *sql;
+	int nparams;
+};
+
+struct db;
+
+/*
+ * A connection configured from env_prefix_HOST/_PORT/_DB/_USER/_PASSWORD
+ * (env_prefix is "POSTGRES" or "POSTGRES_BILLING"); stmts lives as long as the db.
+ * Never NULL: connecting happens on first use, so start-up does not wait for the server.
+ */
+struct db *db_new(const char *env_prefix, const char *app_name,
+		  const struct db_stmt *stmts, int nstmts);
+void db_free(struct db *db);
+
+/* 0 when connected (connecting and preparing if needed), -1 when the server is unreachable. */
+int db_ready(struct db *db);
+
+/*
+ * Runs prepared statement index with text params (NULL = SQL NULL).
+ * When the connection turns out dead and retry_safe is set, reconnects and runs it once more.
+ * Returns the result (PQclear it), or NULL when the database is unavailable.
+ */
+PGresult *db_exec(struct db *db, int index, const char *const *params, int retry_safe);
+
+/* Runs plain SQL without parameters (BEGIN, COMMIT). Same result contract as db_exec. */
+PGresult *db_exec_sql(struct db *db, const char *sql);
+
+/* The raw connection, for what db_exec does not cover; NULL when not connected. */
+PGconn *db_conn(struct db *db);
+
+/* How a failed result should be treated. */
+enum db_error {
+	DB_ERR_NONE,       /* the statement succeeded */
+	DB_ERR_TRANSIENT,  /* connection lost, server shutting down, too many connections... */
+	DB_ERR_DATA,       /* the input is at fault (SQLSTATE classes 22 and 23) */
+	DB_ERR_OTHER,      /* a bug: schema missing, syntax... */
+};
+enum db_error db_classify(const PGresult *res);
+
+#endif

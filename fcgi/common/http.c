@@ -1,0 +1,231 @@
+#define _POSIX_C_SOURCE 200809L
+#include "http.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <json-c/json.h>
+
+#include "log.h"
+
+const char *http_param(const struct http_req *r, const char *name)
+{
+	const char *v = FCGX_GetParam(name, r->envp);
+
+	return v ? v : "";
+}
+
+/* Reads exactly n bytes; returns the count read (short means the client went away). */
+static size_t read_in(const struct http_req *r, char *buf, size_t n)
+{
+	if (r->in != NULL)
+		return (size_t)FCGX_GetStr(buf, (int)n, r->in);
+	return fread(buf, 1, n, stdin);
+}
+
+int http_read_body(const struct http_req *r, size_t max, char **body, size_t *len)
+{
+	const char *cl = http_param(r, "CONTENT_LENGTH");
+	unsigned long long n;
+	char *end, *buf;
+
+	*body = NULL;
+	*len = 0;
+	if (*cl == '\0')
+		n = 0;                  /* no body: the caller decides whether that is allowed */
+	else {
+		if (*cl < '0' || *cl > '9')
+			return 400;
+		errno = 0;
+		n = strtoull(cl, &end, 10);
+		if (errno != 0 || *end != '\0')
+			return 400;
+	}
+	if (n > max)
+		return 413;
+	buf = malloc((size_t)n + 1);
+	if (buf == NULL)
+		return 500;
+	if (read_in(r, buf, (size_t)n) != (size_t)n) {
+		free(buf);
+		return 400;
+	}
+	buf[n] = '\0';
+	*body = buf;
+	*len = (size_t)n;
+	return 0;
+}
+
+int http_require_json(const struct http_req *r)
+{
+	const char *ct = http_param(r, "CONTENT_TYPE");
+	size_t n = strlen("application/json");
+
+	while (*ct == ' ')
+		ct++;
+	if (strncasecmp(ct, "application/json", n) != 0)
+		return 415;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return (*ct == '\0' || *ct == ';') ? 0 : 415;
+}
+
+const char *http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default:  return "Unknown";
+	}
+}
+
+static void write_out(const struct http_req *r, const char *buf, size_t len)
+{
+	if (r->out != NULL) {
+		if (FCGX_PutStr(buf, (int)len, r->out) < 0)
+			log_warnx("client went away while the reply was written");
+	} else if (fwrite(buf, 1, len, stdout) != len) {
+		log_warn("write to stdout");
+	}
+}
+
+/* A client's X-Request-Id, when it is short visible ASCII, is echoed for tracing. */
+static const char *request_id(const struct http_req *r)
+{
+	const char *id = http_param(r, "HTTP_X_REQUEST_ID");
+	size_t n = 0;
+
+	for (; id[n] != '\0'; n++)
+		if (n >= 128 || id[n] <= ' ' || id[n] > '~')
+			return "";
+	return id;
+}
+
+void http_send(const struct http_req *r, int status, const char *content_type,
+	       const char *extra_headers, const char *body, size_t len)
+{
+	const char *rid = request_id(r);
+	char head[1024];
+	int n;
+
+	n = snprintf(head, sizeof(head),
+		     "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n%s%s%s%s\r\n",
+		     status, http_reason(status), content_type, (unsigned long)len,
+		     *rid ? "X-Request-Id: " : "", rid, *rid ? "\r\n" : "",
+		     extra_headers ? extra_headers : "");
+	if (n < 0 || (size_t)n >= sizeof(head)) {
+		log_warnx("reply headers too long for status %d", status);
+		return;
+	}
+	write_out(r, head, (size_t)n);
+	if (strcmp(http_param(r, "REQUEST_METHOD"), "HEAD") != 0)
+		write_out(r, body, len);
+	if (r->out == NULL)
+		fflush(stdout);
+}
+
+void http_send_json(const struct http_req *r, int status, const char *extra_headers,
+		    const char *json)
+{
+	http_send(r, status, "application/json", extra_headers, json, strlen(json));
+}
+
+void http_problem(const struct http_req *r, int status, const char *extra_headers,
+		  const char *field, const char *detail)
+{
+	json_object *o = json_object_new_object();
+	const char *text;
+
+	if (o == NULL ||
+	    json_object_object_add(o, "type", json_object_new_string("about:blank")) != 0 ||
+	    json_object_object_add(o, "title", json_object_new_string(http_reason(status))) != 0 ||
+	    json_object_object_add(o, "status", json_object_new_int(status)) != 0 ||
+	    json_object_object_add(o, "detail", json_object_new_string(detail)) != 0 ||
+	    (field != NULL &&
+	     json_object_object_add(o, "field", json_object_new_string(field)) != 0)) {
+		json_object_put(o);
+		log_warnx("out of memory building a problem reply");
+		http_send(r, 500, "application/problem+json", NULL, "{}", 2);
+		return;
+	}
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	http_send(r, status, "application/problem+json", extra_headers, text, strlen(text));
+	json_object_put(o);
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes src[0..len) into out; -1 on a bad escape or when out is too small. */
+static int url_decode(const char *src, size_t len, char *out, size_t outsize)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = src[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (i + 2 >= len)
+				return -1;
+			hi = hex_value(src[i + 1]);
+			lo = hex_value(src[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (o + 1 >= outsize)
+			return -1;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int http_query_param(const char *query, const char *name, char *out, size_t outsize)
+{
+	size_t nlen = strlen(name);
+	const char *p = query;
+
+	while (p != NULL && *p != '\0') {
+		const char *amp = strchr(p, '&');
+		size_t plen = amp ? (size_t)(amp - p) : strlen(p);
+
+		if (plen >= nlen && strncmp(p, name, nlen) == 0 &&
+		    (plen == nlen || p[nlen] == '=')) {
+			const char *v = plen == nlen ? p + plen : p + nlen + 1;
+			size_t vlen = plen == nlen ? 0 : plen - nlen - 1;
+
+			return url_decode(v, vlen, out, outsize) == 0 ? 1 : -1;
+		}
+		p = amp ? amp + 1 : NULL;
+	}
+	return 0;
+}

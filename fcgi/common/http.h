@@ -1,0 +1,54 @@
+/*
+ * The HTTP side of a request as a CGI-style program sees it: parameters, body, reply.
+ * The same request type serves FastCGI (streams from libfcgi) and plain CGI
+ * (environ, stdin, stdout), so business code never knows which one it runs under.
+ */
+#ifndef COMMON_HTTP_H
+#define COMMON_HTTP_H
+
+#include <stddef.h>
+#include <fcgiapp.h>
+
+struct http_req {
+	char **envp;       /* NAME=value parameters */
+	FCGX_Stream *in;   /* NULL in CGI mode: stdin */
+	FCGX_Stream *out;  /* NULL in CGI mode: stdout */
+};
+
+/* A request parameter (REQUEST_METHOD, PATH_INFO, HTTP_*), or "" when absent. */
+const char *http_param(const struct http_req *r, const char *name);
+
+/*
+ * Reads the whole body into a NUL-terminated buffer the caller frees.
+ * Returns 0, or the status to answer with (400, 411, 413, 500).
+ */
+int http_read_body(const struct http_req *r, size_t max, char **body, size_t *len);
+
+/* 0 when Content-Type is application/json (parameters allowed), else 415. */
+int http_require_json(const struct http_req *r);
+
+/* Sends a complete response. extra_headers is NULL or "Name: value\r\n" lines. */
+void http_send(const struct http_req *r, int status, const char *content_type,
+	       const char *extra_headers, const char *body, size_t len);
+
+/* Sends a JSON body (application/json). */
+void http_send_json(const struct http_req *r, int status, const char *extra_headers,
+		    const char *json);
+
+/*
+ * Sends an RFC 9457 problem (application/problem+json): type, title, status, detail,
+ * plus "field" when the problem is about one input field (field may be NULL).
+ */
+void http_problem(const struct http_req *r, int status, const char *extra_headers,
+		  const char *field, const char *detail);
+
+/* The reason phrase for a status code. */
+const char *http_reason(int status);
+
+/*
+ * Copies the value of query parameter name from query (percent-decoded, '+' as space)
+ * into out. Returns 1 found, 0 absent, -1 malformed or longer than outsize - 1.
+ */
+int http_query_param(const char *query, const char *name, char *out, size_t outsize);
+
+#endif

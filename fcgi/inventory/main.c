@@ -1,0 +1,55 @@
+/*
+ * inventory_app: the movie inventory, a multi-threaded FastCGI daemon in front of
+ * PostgreSQL. Each worker thread owns its database connection.
+ */
+#include <stdlib.h>
+
+#include "../common/env.h"
+#include "../common/fcgi_server.h"
+#include "../common/log.h"
+#include "movies.h"
+#include "routes.h"
+
+static size_t max_body;
+
+static void *inventory_new(void)
+{
+	struct inventory *inv = calloc(1, sizeof(*inv));
+
+	if (inv == NULL)
+		fatalx("out of memory");
+	inv->db = db_new("POSTGRES", "inventory_app", movie_statements, movie_statement_count);
+	inv->max_body = max_body;
+	return inv;
+}
+
+static void inventory_free(void *worker)
+{
+	struct inventory *inv = worker;
+
+	db_free(inv->db);
+	free(inv);
+}
+
+static void inventory_handle(void *worker, const struct http_req *req)
+{
+	routes_dispatch(worker, req);
+}
+
+int main(void)
+{
+	static const struct fcgi_app app = {
+		"inventory_app", inventory_new, inventory_free, inventory_handle,
+	};
+	const char *listen_addr;
+	int threads;
+
+	log_init(app.name);
+	/* In CGI mode there is no daemon address: the web server runs us per request. */
+	listen_addr = env_str("INVENTORY_FCGI_ADDR", "127.0.0.1:9000");
+	if (env_str("GATEWAY_INTERFACE", NULL) != NULL)
+		listen_addr = NULL;
+	threads = (int)env_long("INVENTORY_THREADS", 16, 1, 256);
+	max_body = (size_t)env_long("REQUEST_BODY_MAX_KB", 64, 1, 16384) * 1024;
+	return fcgi_server_run(&app, listen_addr, threads);
+}

@@ -1,0 +1,262 @@
+#define _POSIX_C_SOURCE 200809L
+#include "movies.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/json_input.h"
+#include "../common/log.h"
+#include "movie_input.h"
+
+#define LIST_LIMIT_MAX 1000
+
+/*
+ * JSON is built by PostgreSQL: one round trip, one cell, sent as it comes.
+ * row_to_json over (id, title, description) gives compact {"id":1,"title":...}.
+ */
+#define MOVIE_COLUMNS "id, title, description"
+
+enum { STMT_LIST, STMT_GET, STMT_INSERT, STMT_UPDATE, STMT_DELETE, STMT_DELETE_ALL };
+
+const struct db_stmt movie_statements[] = {
+	[STMT_LIST] = { "movies_list",
+		"SELECT '[' || coalesce(string_agg(row_to_json(m)::text, ',' ORDER BY m.id), '') || ']'"
+		" FROM (SELECT " MOVIE_COLUMNS " FROM movies"
+		"       WHERE $1::text IS NULL OR strpos(lower(title), lower($1::text)) > 0"
+		"       ORDER BY id LIMIT $2::bigint OFFSET $3::bigint) m", 3 },
+	[STMT_GET] = { "movies_get",
+		"SELECT row_to_json(m)::text FROM"
+		" (SELECT " MOVIE_COLUMNS " FROM movies WHERE id = $1::bigint) m", 1 },
+	[STMT_INSERT] = { "movies_insert",
+		"WITH m AS (INSERT INTO movies (title, description) VALUES ($1::text, $2::text)"
+		"           RETURNING " MOVIE_COLUMNS ")"
+		" SELECT id, row_to_json(m)::text FROM m", 2 },
+	[STMT_UPDATE] = { "movies_update",
+		"WITH m AS (UPDATE movies SET title = coalesce($2::text, title),"
+		"           description = CASE WHEN $3::boolean THEN $4::text ELSE description END"
+		"           WHERE id = $1::bigint RETURNING " MOVIE_COLUMNS ")"
+		" SELECT row_to_json(m)::text FROM m", 4 },
+	[STMT_DELETE] = { "movies_delete", "DELETE FROM movies WHERE id = $1::bigint", 1 },
+	[STMT_DELETE_ALL] = { "movies_delete_all", "DELETE FROM movies", 0 },
+};
+const int movie_statement_count = sizeof(movie_statements) / sizeof(movie_statements[0]);
+
+static void not_found(const struct http_req *r, long long id)
+{
+	char detail[64];
+
+	snprintf(detail, sizeof(detail), "no movie with id %lld", id);
+	http_problem(r, 404, NULL, NULL, detail);
+}
+
+/*
+ * Answers a failed statement; returns 1 when it did (res NULL or not OK).
+ * The one place where database outcomes become HTTP statuses.
+ */
+static int answer_db_failure(const struct http_req *r, PGresult *res)
+{
+	switch (db_classify(res)) {
+	case DB_ERR_NONE:
+		return 0;
+	case DB_ERR_TRANSIENT:
+		http_problem(r, 503, "Retry-After: 1\r\n", NULL,
+			     "the movie database is unavailable; try again shortly");
+		break;
+	case DB_ERR_DATA:
+		http_problem(r, 400, NULL, NULL, "the database rejected a value as invalid");
+		break;
+	case DB_ERR_OTHER:
+		log_warnx("query failed: %s", PQresultErrorMessage(res));
+		http_problem(r, 500, NULL, NULL, "the request could not be completed");
+		break;
+	}
+	PQclear(res);
+	return 1;
+}
+
+/* Reads a bounded whole number from the query; 0 ok, -1 answered with 400. */
+static int query_number(const struct http_req *r, const char *name, long long min,
+			long long max, long long *value)
+{
+	char buf[32], *end, detail[96];
+	int found = http_query_param(http_param(r, "QUERY_STRING"), name, buf, sizeof(buf));
+	long long n;
+
+	if (found == 0)
+		return 0;
+	errno = 0;
+	n = found > 0 && buf[0] >= '0' && buf[0] <= '9' ? strtoll(buf, &end, 10) : -1;
+	if (found < 0 || n < min || n > max || errno != 0 || *end != '\0') {
+		snprintf(detail, sizeof(detail), "%s must be a whole number from %lld to %lld",
+			 name, min, max);
+		http_problem(r, 400, NULL, name, detail);
+		return -1;
+	}
+	*value = n;
+	return 0;
+}
+
+void movies_list(struct inventory *inv, const struct http_req *r, long long id)
+{
+	char title[4 * MOVIE_TITLE_MAX + 1], limit_s[24], offset_s[24];
+	long long limit = LIST_LIMIT_MAX, offset = 0;
+	int has_title;
+	PGresult *res;
+
+	(void)id;
+	has_title = http_query_param(http_param(r, "QUERY_STRING"), "title", title,
+				     sizeof(title));
+	if (has_title < 0 || (has_title > 0 && utf8_length(title, strlen(title)) < 0)) {
+		http_problem(r, 400, NULL, "title",
+			     "title must be percent-encoded UTF-8 of at most 255 characters");
+		return;
+	}
+	if (query_number(r, "limit", 1, LIST_LIMIT_MAX, &limit) != 0 ||
+	    query_number(r, "offset", 0, 9223372036854775807LL, &offset) != 0)
+		return;
+	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
+	snprintf(offset_s, sizeof(offset_s), "%lld", offset);
+	const char *params[] = { has_title ? title : NULL, limit_s, offset_s };
+
+	res = db_exec(inv->db, STMT_LIST, params, 1);
+	if (answer_db_failure(r, res))
+		return;
+	http_send(r, 200, "application/json", NULL, PQgetvalue(res, 0, 0),
+		  (size_t)PQgetlength(res, 0, 0));
+	PQclear(res);
+}
+
+/* Reads and validates a movie body; 0 ok, else the request has been answered. */
+static int read_movie(struct inventory *inv, const struct http_req *r, enum movie_mode mode,
+		      struct movie_input *in)
+{
+	const char *field, *detail;
+	char *body, message[160];
+	size_t len;
+	int status;
+
+	if (http_require_json(r) != 0) {
+		http_problem(r, 415, NULL, NULL, "send the body as application/json");
+		return -1;
+	}
+	status = http_read_body(r, inv->max_body, &body, &len);
+	if (status == 413) {
+		http_problem(r, 413, NULL, NULL, "the body is larger than this service accepts");
+		return -1;
+	}
+	if (status != 0) {
+		http_problem(r, status, NULL, NULL, "the body could not be read");
+		return -1;
+	}
+	status = movie_input_parse(body, len, mode, in, &field, &detail);
+	free(body);
+	if (status != 0) {
+		if (field != NULL)
+			snprintf(message, sizeof(message), "%s %s", field, detail);
+		http_problem(r, status, NULL, field, field != NULL ? message : detail);
+		return -1;
+	}
+	return 0;
+}
+
+void movies_create(struct inventory *inv, const struct http_req *r, long long id)
+{
+	struct movie_input in;
+	char location[64];
+	PGresult *res;
+
+	(void)id;
+	if (read_movie(inv, r, MOVIE_CREATE, &in) != 0)
+		return;
+	const char *params[] = { in.title, in.description };
+
+	/* Not retried on a lost connection: the insert may have happened. */
+	res = db_exec(inv->db, STMT_INSERT, params, 0);
+	movie_input_free(&in);
+	if (answer_db_failure(r, res))
+		return;
+	snprintf(location, sizeof(location), "Location: /api/movies/%s\r\n",
+		 PQgetvalue(res, 0, 0));
+	http_send(r, 201, "application/json", location, PQgetvalue(res, 0, 1),
+		  (size_t)PQgetlength(res, 0, 1));
+	PQclear(res);
+}
+
+void movies_delete_all(struct inventory *inv, const struct http_req *r, long long id)
+{
+	char reply[64];
+	PGresult *res;
+
+	(void)id;
+	res = db_exec(inv->db, STMT_DELETE_ALL, NULL, 1);
+	if (answer_db_failure(r, res))
+		return;
+	snprintf(reply, sizeof(reply), "{\"deleted\":%s}", PQcmdTuples(res));
+	PQclear(res);
+	http_send_json(r, 200, NULL, reply);
+}
+
+void movies_get(struct inventory *inv, const struct http_req *r, long long id)
+{
+	char id_s[24];
+	PGresult *res;
+
+	snprintf(id_s, sizeof(id_s), "%lld", id);
+	const char *params[] = { id_s };
+
+	res = db_exec(inv->db, STMT_GET, params, 1);
+	if (answer_db_failure(r, res))
+		return;
+	if (PQntuples(res) == 0)
+		not_found(r, id);
+	else
+		http_send(r, 200, "application/json", NULL, PQgetvalue(res, 0, 0),
+			  (size_t)PQgetlength(res, 0, 0));
+	PQclear(res);
+}
+
+void movies_update(struct inventory *inv, const struct http_req *r, long long id)
+{
+	struct movie_input in;
+	char id_s[24];
+	PGresult *res;
+
+	if (read_movie(inv, r, MOVIE_UPDATE, &in) != 0)
+		return;
+	snprintf(id_s, sizeof(id_s), "%lld", id);
+	const char *params[] = { id_s, in.has_title ? in.title : NULL,
+				 in.has_description ? "true" : "false", in.description };
+
+	res = db_exec(inv->db, STMT_UPDATE, params, 1);
+	movie_input_free(&in);
+	if (answer_db_failure(r, res))
+		return;
+	if (PQntuples(res) == 0)
+		not_found(r, id);
+	else
+		http_send(r, 200, "application/json", NULL, PQgetvalue(res, 0, 0),
+			  (size_t)PQgetlength(res, 0, 0));
+	PQclear(res);
+}
+
+void movies_delete(struct inventory *inv, const struct http_req *r, long long id)
+{
+	char id_s[24], reply[80];
+	PGresult *res;
+
+	snprintf(id_s, sizeof(id_s), "%lld", id);
+	const char *params[] = { id_s };
+
+	res = db_exec(inv->db, STMT_DELETE, params, 1);
+	if (answer_db_failure(r, res))
+		return;
+	if (strcmp(PQcmdTuples(res), "0") == 0) {
+		not_found(r, id);
+	} else {
+		snprintf(reply, sizeof(reply), "{\"deleted\":1,\"id\":%lld}", id);
+		http_send_json(r, 200, NULL, reply);
+	}
+	PQclear(res);
+}

@@ -1,0 +1,9 @@
+/* Maps a method and a path under /api/movies to its handler. */
+#ifndef INVENTORY_ROUTES_H
+#define INVENTORY_ROUTES_H
+
+#include "movies.h"
+
+void routes_dispatch(struct inventory *inv, const struct http_req *r);
+
+#endif

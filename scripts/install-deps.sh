@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing need: Debian packages with apt-get, and
+# the Node tools (PM2, the OpenAPI linter) pinned in scripts/package-lock.json.
+# Does nothing that is already done, so every make target can call it.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+PACKAGES=(
+	build-essential pkg-config
+	libfcgi-dev libfcgi-bin libpq-dev libjson-c-dev librabbitmq-dev amqp-tools
+	lighttpd postgresql rabbitmq-server
+	bats bats-support bats-assert curl jq iproute2
+	wrk gnuplot-nox
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+command -v npm >/dev/null || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+	[ "$(id -u)" = 0 ] || { echo "install as root: ${missing[*]}" >&2; exit 1; }
+	echo "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# Debian starts services from postinst; this project starts its own, so block that.
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cd "$PROJECT_ROOT/scripts"
+if [ ! -x node_modules/.bin/pm2 ] || ! cmp -s package-lock.json node_modules/.package-lock.json; then
+	npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi
+# `pm2 list`, `pm2 stop billing_app`: the pinned PM2 on root's PATH.
+if [ "$(id -u)" = 0 ] && ! command -v pm2 >/dev/null; then
+	ln -sfn "$PROJECT_ROOT/scripts/node_modules/.bin/pm2" /usr/local/bin/pm2
+fi

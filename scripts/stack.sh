@@ -1,0 +1,164 @@
+# Sourced: start, stop and set up the services the apps need (PostgreSQL, RabbitMQ).
+# "system" functions drive Debian's own cluster and node (make run); "private"
+# functions run throw-away ones under $STACK_DIR on their own ports (tests, bench).
+
+PG_BIN=/usr/lib/postgresql/15/bin
+RABBIT_BIN=/usr/lib/rabbitmq/bin
+
+# wait_for SECONDS CMD...: re-runs CMD every 0.1 s until it succeeds.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# ---- PostgreSQL -------------------------------------------------------------
+
+system_pg_start() {
+	pg_lsclusters -h | grep -q '^15 *main' || pg_createcluster 15 main
+	pg_ctlcluster 15 main status >/dev/null 2>&1 || pg_ctlcluster 15 main start
+	wait_for 30 runuser -u postgres -- psql -qAtc 'SELECT 1'
+}
+
+private_pg_start() {
+	local dir=$STACK_DIR/pg
+	if [ ! -f "$dir/PG_VERSION" ]; then
+		mkdir -p "$dir"
+		chown postgres: "$STACK_DIR" "$dir"
+		printf '%s\n' "$POSTGRES_PASSWORD" > "$STACK_DIR/pwfile"
+		chown postgres: "$STACK_DIR/pwfile"
+		chmod 600 "$STACK_DIR/pwfile"
+		runuser -u postgres -- "$PG_BIN/initdb" -D "$dir" -U "$POSTGRES_USER" \
+			--pwfile="$STACK_DIR/pwfile" --auth-local=trust --auth-host=scram-sha-256 \
+			-E UTF8 --locale=C.UTF-8 >"$STACK_DIR/initdb.log"
+		rm -f "$STACK_DIR/pwfile"
+	fi
+	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir" -l "$STACK_DIR/pg.log" -w -t 30 \
+		-o "-p $POSTGRES_PORT -k $dir -c listen_addresses=127.0.0.1" start >/dev/null 3>&-
+}
+
+private_pg_stop() {
+	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$STACK_DIR/pg" -m fast -w stop >/dev/null
+}
+
+# Admin SQL: on the system cluster as the postgres OS user, on a private one as its superuser.
+pg_admin() {
+	if [ -n "${STACK_DIR:-}" ]; then
+		psql -qAtX -v ON_ERROR_STOP=1 -h "$STACK_DIR/pg" -p "$POSTGRES_PORT" -U "$POSTGRES_USER" -d postgres "$@"
+	else
+		runuser -u postgres -- psql -qAtX -v ON_ERROR_STOP=1 -d postgres "$@"
+	fi
+}
+
+# pg_ensure_role USER PASSWORD: creates or updates a login role (values passed as psql
+# variables, never spliced into SQL text).
+pg_ensure_role() {
+	pg_admin -v u="$1" -v p="$2" <<'SQL'
+SELECT format('CREATE ROLE %I LOGIN', :'u') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'u')\gexec
+SELECT format('ALTER ROLE %I PASSWORD %L', :'u', :'p')\gexec
+SQL
+}
+
+pg_ensure_db() {
+	pg_admin -v d="$1" -v o="$2" <<'SQL'
+SELECT format('CREATE DATABASE %I OWNER %I', :'d', :'o') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'d')\gexec
+SQL
+}
+
+# pg_apply_schema PREFIX FILE: runs FILE as the application's own user, over TCP with
+# its password, which also proves the credentials in .env work.
+pg_apply_schema() {
+	local p=$1
+	local host=${p}_HOST port=${p}_PORT user=${p}_USER pass=${p}_PASSWORD db=${p}_DB
+	PGPASSWORD=${!pass} psql -qAtX -v ON_ERROR_STOP=1 -h "${!host}" -p "${!port}" \
+		-U "${!user}" -d "${!db}" -f "$2"
+}
+
+db_setup() {
+	pg_ensure_role "$POSTGRES_USER" "$POSTGRES_PASSWORD"
+	pg_ensure_role "$POSTGRES_BILLING_USER" "$POSTGRES_BILLING_PASSWORD"
+	pg_ensure_db "$POSTGRES_DB" "$POSTGRES_USER"
+	pg_ensure_db "$POSTGRES_BILLING_DB" "$POSTGRES_BILLING_USER"
+	pg_apply_schema POSTGRES "$PROJECT_ROOT/sql/movies.sql"
+	pg_apply_schema POSTGRES_BILLING "$PROJECT_ROOT/sql/billing.sql"
+}
+
+# ---- RabbitMQ ---------------------------------------------------------------
+
+# rabbit_url_parts: sets AMQP_USER AMQP_PASS AMQP_HOST AMQP_PORT AMQP_VHOST from RABBITMQ_URL.
+rabbit_url_parts() {
+	local re='^amqps?://(([^:@/]*)(:([^@/]*))?@)?([^:/]+)(:([0-9]+))?(/(.*))?$'
+	[[ $RABBITMQ_URL =~ $re ]] || { echo "RABBITMQ_URL is not an amqp:// URL" >&2; return 1; }
+	AMQP_USER=${BASH_REMATCH[2]:-guest}
+	AMQP_PASS=${BASH_REMATCH[4]:-guest}
+	AMQP_HOST=${BASH_REMATCH[5]}
+	AMQP_PORT=${BASH_REMATCH[7]:-5672}
+	AMQP_VHOST=${BASH_REMATCH[9]:-/}
+	AMQP_VHOST=${AMQP_VHOST//%2[fF]//}
+}
+
+rabbitmqctl_() {
+	if [ -n "${STACK_DIR:-}" ]; then
+		HOME=$STACK_DIR/rabbit "$RABBIT_BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" "$@"
+	else
+		rabbitmqctl "$@"
+	fi
+}
+
+system_rabbit_start() {
+	if ! rabbitmqctl status >/dev/null 2>&1; then
+		rabbitmq-server -detached
+	fi
+	rabbitmqctl await_startup >/dev/null
+}
+
+private_rabbit_env() {
+	export RABBITMQ_NODENAME=${RABBITMQ_NODENAME:-movies-$$@localhost}
+	export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+	export RABBITMQ_NODE_PORT=$AMQP_PORT
+	export RABBITMQ_DIST_PORT=$((AMQP_PORT + 100))
+	export RABBITMQ_MNESIA_BASE=$STACK_DIR/rabbit/mnesia
+	export RABBITMQ_LOG_BASE=$STACK_DIR/rabbit/log
+	export RABBITMQ_PID_FILE=$STACK_DIR/rabbit/pid
+	export RABBITMQ_ENABLED_PLUGINS_FILE=$STACK_DIR/rabbit/enabled_plugins
+	export RABBITMQ_CONFIG_FILE=$STACK_DIR/rabbit/rabbitmq
+	export RABBITMQ_ADVANCED_CONFIG_FILE=$STACK_DIR/rabbit/advanced.config
+}
+
+private_rabbit_start() {
+	rabbit_url_parts
+	private_rabbit_env
+	mkdir -p "$STACK_DIR/rabbit/mnesia" "$STACK_DIR/rabbit/log"
+	[ -f "$RABBITMQ_ENABLED_PLUGINS_FILE" ] || echo '[].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+	# A private Erlang cookie: HOME is where the node and rabbitmqctl look for it.
+	HOME=$STACK_DIR/rabbit "$RABBIT_BIN/rabbitmq-server" >"$STACK_DIR/rabbit/stdout.log" 2>&1 3>&- &
+	rabbitmqctl_ wait --timeout 60 "$RABBITMQ_PID_FILE" >/dev/null
+	rabbitmqctl_ await_startup >/dev/null
+}
+
+private_rabbit_stop() {
+	rabbitmqctl_ stop "$RABBITMQ_PID_FILE" >/dev/null
+}
+
+# Creates the user and vhost that RABBITMQ_URL names; guest/"/" exist already.
+rabbit_setup() {
+	rabbit_url_parts
+	if [ "$AMQP_VHOST" != / ]; then
+		rabbitmqctl_ add_vhost "$AMQP_VHOST" >/dev/null 2>&1 || true
+	fi
+	if [ "$AMQP_USER" != guest ]; then
+		rabbitmqctl_ add_user "$AMQP_USER" "$AMQP_PASS" >/dev/null 2>&1 ||
+			rabbitmqctl_ change_password "$AMQP_USER" "$AMQP_PASS" >/dev/null
+		rabbitmqctl_ set_permissions -p "$AMQP_VHOST" "$AMQP_USER" '.*' '.*' '.*' >/dev/null
+	fi
+}
+
+# queue_count NAME: messages in the queue (ready and unacknowledged), 0 when it is absent.
+queue_count() {
+	rabbit_url_parts
+	rabbitmqctl_ list_queues -p "$AMQP_VHOST" -q --no-table-headers name messages 2>/dev/null |
+		awk -v q="$1" '$1 == q { n = $2 } END { print n + 0 }'
+}

@@ -1,0 +1,91 @@
+# Loaded by every tests/e2e/*.bats file (`load ../helpers`). The stack is started by
+# scripts/test.sh, which exports BASE_URL, STACK_DIR, PM2_HOME and the .env variables.
+bats_require_minimum_version 1.5.0
+source "$PROJECT_ROOT/scripts/stack.sh"
+
+common_setup() {
+	bats_load_library bats-support
+	bats_load_library bats-assert
+}
+
+# http METHOD PATH [curl args...]: prints the status; body and headers go to files.
+http() {
+	local method=$1 path=$2
+	shift 2
+	local how=(-X "$method")
+	[ "$method" = HEAD ] && how=(--head)
+	curl -sS --max-time 20 "${how[@]}" -o "$BATS_TEST_TMPDIR/body" \
+		-D "$BATS_TEST_TMPDIR/headers" -w '%{http_code}' "$@" "$BASE_URL$path"
+}
+
+# header NAME: the value of a header of the last response.
+header() {
+	grep -i "^$1:" "$BATS_TEST_TMPDIR/headers" | tail -n 1 | cut -d: -f2- | sed 's/^ *//; s/\r$//'
+}
+
+body() {
+	cat "$BATS_TEST_TMPDIR/body"
+}
+
+# wait_until SECONDS CMD...: re-runs CMD every 0.1 s until it succeeds; 1 on timeout.
+wait_until() {
+	wait_for "$@"
+}
+
+tcp_open() {
+	(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+queue_has_consumer() {
+	rabbit_url_parts
+	rabbitmqctl_ list_queues -p "$AMQP_VHOST" -q --no-table-headers name consumers 2>/dev/null |
+		awk -v q="$QUEUE_NAME" '$1 == q && $2 > 0 { found = 1 } END { exit !found }'
+}
+
+app_stop() {
+	"$PM2" stop "$1" >/dev/null
+}
+
+# app_start NAME: starts a PM2 app and returns once it serves.
+app_start() {
+	"$PM2" start "$1" >/dev/null
+	case $1 in
+	inventory_app) wait_for 30 tcp_open "$INVENTORY_FCGI_HOST" "$INVENTORY_FCGI_PORT" ;;
+	api_gateway_app) wait_for 30 tcp_open 127.0.0.1 "$API_GATEWAY_PORT" ;;
+	billing_app) wait_for 60 queue_has_consumer ;;
+	esac
+}
+
+pg_stop() {
+	private_pg_stop
+}
+
+pg_start() {
+	private_pg_start
+}
+
+rabbit_stop() {
+	private_rabbit_stop
+}
+
+rabbit_start() {
+	private_rabbit_start
+}
+
+sql_movies() {
+	PGPASSWORD=$POSTGRES_PASSWORD psql -qAtX -h "$POSTGRES_HOST" -p "$POSTGRES_PORT" \
+		-U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$1"
+}
+
+sql_billing() {
+	PGPASSWORD=$POSTGRES_BILLING_PASSWORD psql -qAtX -h "$POSTGRES_BILLING_HOST" \
+		-p "$POSTGRES_BILLING_PORT" -U "$POSTGRES_BILLING_USER" -d "$POSTGRES_BILLING_DB" -c "$1"
+}
+
+# amqp_publish BODY [amqp-publish args...]: a raw persistent message straight to the queue.
+amqp_publish() {
+	local body=$1
+	shift
+	# rabbitmq-c reads a trailing "/" as the empty vhost; without it the vhost is "/".
+	amqp-publish --url="${RABBITMQ_URL%/}" -r "$QUEUE_NAME" -p -C application/json -b "$body" "$@"
+}
