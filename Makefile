@@ -30,7 +30,7 @@ ifneq ($(V),1)
 Q = @
 endif
 
-.PHONY: all run stop test test-unit test-e2e deps clean
+.PHONY: all run stop test test-hosts deps clean
 all: $(PROGRAMS) $(UNIT_TESTS)
 
 $(BUILD)/%.o: fcgi/%.c
@@ -53,7 +53,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 deps:
 	$(Q)scripts/install-deps.sh
 
-run: deps all
+run:
 	$(Q)scripts/run.sh
 
 stop:
@@ -62,6 +62,9 @@ stop:
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) scripts/test.sh
+
+test-hosts: deps
+	$(Q)scripts/test-hosts.sh
 
 clean:
 	rm -rf build

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # api_gateway_app: lighttpd in the foreground, configured from .env.
-# Extra arguments go to lighttpd (for example -tt to check the config).
+# Extra arguments go to lighttpd (for example -tt to check the config). GATEWAY_CONF
+# picks another config (cgi-bin/lighttpd-cgi.conf serves the API as plain CGI).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 load_env
@@ -16,4 +17,4 @@ mkdir -p "$RUN_DIR/uploads"
 chown "$GATEWAY_USER" "$RUN_DIR" "$RUN_DIR/uploads"
 touch "$RUN_DIR/access.log"
 chown "$GATEWAY_USER" "$RUN_DIR/access.log"
-exec lighttpd -D -f "$PROJECT_ROOT/lighttpd.conf" "$@"
+exec lighttpd -D -f "${GATEWAY_CONF:-$PROJECT_ROOT/lighttpd.conf}" "$@"

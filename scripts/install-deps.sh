@@ -2,6 +2,7 @@
 # Installs what building, running and testing need: Debian packages with apt-get, and
 # the Node tools (PM2, the OpenAPI linter) pinned in scripts/package-lock.json.
 # Does nothing that is already done, so every make target can call it.
+# Extra Debian packages a target needs can be named as arguments (e.g. vagrant).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -11,6 +12,7 @@ PACKAGES=(
 	lighttpd postgresql rabbitmq-server
 	bats bats-support bats-assert curl jq iproute2
 	wrk gnuplot-nox
+	"$@"
 )
 
 missing=()

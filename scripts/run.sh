@@ -1,18 +1,12 @@
 #!/usr/bin/env bash
-# make run: the whole platform on this host under root's PM2. Safe to run again:
-# it starts what is stopped and restarts the apps on the current build and .env.
+# make run: the whole platform on this host: all three roles through the one
+# provisioning path, then the URL and a few curl examples.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 source "$PROJECT_ROOT/scripts/stack.sh"
-load_env
 
-system_pg_start
-db_setup
-system_rabbit_start
-rabbit_setup
-mkdir -p "$RUN_DIR"
-"$PM2" startOrRestart "$PROJECT_ROOT/scripts/ecosystem.config.js" --update-env >/dev/null
-"$PM2" save >/dev/null
+"$PROJECT_ROOT/scripts/provision.sh" all
+load_env
 url=http://localhost:$API_GATEWAY_PORT
 wait_for 30 curl -fsS -o /dev/null "$url/api/movies/" || {
 	"$PM2" logs --nostream --lines 20

@@ -25,6 +25,9 @@ system_pg_start() {
 
 private_pg_start() {
 	local dir=$STACK_DIR/pg
+	if [ -f "$dir/postmaster.pid" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+		return 0
+	fi
 	if [ ! -f "$dir/PG_VERSION" ]; then
 		mkdir -p "$dir"
 		chown postgres: "$STACK_DIR" "$dir"
@@ -77,13 +80,21 @@ pg_apply_schema() {
 		-U "${!user}" -d "${!db}" -f "$2"
 }
 
-db_setup() {
+db_setup_movies() {
 	pg_ensure_role "$POSTGRES_USER" "$POSTGRES_PASSWORD"
-	pg_ensure_role "$POSTGRES_BILLING_USER" "$POSTGRES_BILLING_PASSWORD"
 	pg_ensure_db "$POSTGRES_DB" "$POSTGRES_USER"
-	pg_ensure_db "$POSTGRES_BILLING_DB" "$POSTGRES_BILLING_USER"
 	pg_apply_schema POSTGRES "$PROJECT_ROOT/sql/movies.sql"
+}
+
+db_setup_billing() {
+	pg_ensure_role "$POSTGRES_BILLING_USER" "$POSTGRES_BILLING_PASSWORD"
+	pg_ensure_db "$POSTGRES_BILLING_DB" "$POSTGRES_BILLING_USER"
 	pg_apply_schema POSTGRES_BILLING "$PROJECT_ROOT/sql/billing.sql"
+}
+
+db_setup() {
+	db_setup_movies
+	db_setup_billing
 }
 
 # ---- RabbitMQ ---------------------------------------------------------------
@@ -115,9 +126,34 @@ system_rabbit_start() {
 	rabbitmqctl await_startup >/dev/null
 }
 
+# The broker's own config file: /etc/rabbitmq/rabbitmq.conf, or the private node's.
+rabbit_conf_file() {
+	if [ -n "${STACK_DIR:-}" ]; then
+		echo "$STACK_DIR/rabbit/rabbitmq.conf"
+	else
+		echo /etc/rabbitmq/rabbitmq.conf
+	fi
+}
+
+# RabbitMQ lets guest log in from loopback only. When RABBITMQ_URL names guest and the
+# broker is on another host (BILLING_HOST set), that must be allowed explicitly:
+# acceptable for development, never for production (README, Deployment).
+rabbit_configure() {
+	local conf
+	conf=$(rabbit_conf_file)
+	rabbit_url_parts
+	mkdir -p "$(dirname "$conf")"
+	touch "$conf"
+	if [ "$AMQP_USER" = guest ] && [ -n "${BILLING_HOST:-}" ]; then
+		grep -q '^loopback_users' "$conf" || echo 'loopback_users = none' >> "$conf"
+	else
+		sed -i '/^loopback_users/d' "$conf"
+	fi
+}
+
 private_rabbit_env() {
 	export RABBITMQ_NODENAME=${RABBITMQ_NODENAME:-movies-$$@localhost}
-	export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+	export RABBITMQ_NODE_IP_ADDRESS=${RABBITMQ_BIND:-127.0.0.1}
 	export RABBITMQ_NODE_PORT=$AMQP_PORT
 	export RABBITMQ_DIST_PORT=$((AMQP_PORT + 100))
 	export RABBITMQ_MNESIA_BASE=$STACK_DIR/rabbit/mnesia
@@ -131,6 +167,7 @@ private_rabbit_env() {
 private_rabbit_start() {
 	rabbit_url_parts
 	private_rabbit_env
+	rabbitmqctl_ status >/dev/null 2>&1 && return 0
 	mkdir -p "$STACK_DIR/rabbit/mnesia" "$STACK_DIR/rabbit/log"
 	[ -f "$RABBITMQ_ENABLED_PLUGINS_FILE" ] || echo '[].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
 	# A private Erlang cookie: HOME is where the node and rabbitmqctl look for it.
@@ -161,4 +198,47 @@ queue_count() {
 	rabbit_url_parts
 	rabbitmqctl_ list_queues -p "$AMQP_VHOST" -q --no-table-headers name messages 2>/dev/null |
 		awk -v q="$1" '$1 == q { n = $2 } END { print n + 0 }'
+}
+
+# ---- Either kind, by whether STACK_DIR is set ---------------------------------
+
+pg_up() {
+	if [ -n "${STACK_DIR:-}" ]; then private_pg_start; else system_pg_start; fi
+}
+
+rabbit_up() {
+	if [ -n "${STACK_DIR:-}" ]; then private_rabbit_start; else system_rabbit_start; fi
+}
+
+# ---- A whole private stack (tests, benchmark) -------------------------------
+
+# private_stack_env NAME: a temporary STACK_DIR and private ports that win over .env
+# (load_env never overrides a variable that is set).
+private_stack_env() {
+	STACK_DIR=$(mktemp -d "/tmp/movies-$1.XXXXXX")
+	chmod 755 "$STACK_DIR"
+	export STACK_DIR
+	export API_GATEWAY_PORT=${TEST_GATEWAY_PORT:-18080} GATEWAY_BIND=127.0.0.1
+	export INVENTORY_FCGI_ADDR=127.0.0.1:${TEST_INVENTORY_PORT:-19000}
+	export POSTGRES_HOST=127.0.0.1 POSTGRES_PORT=${TEST_PG_PORT:-15432}
+	export POSTGRES_BILLING_HOST=127.0.0.1 POSTGRES_BILLING_PORT=$POSTGRES_PORT
+	export RABBITMQ_URL=amqp://guest:guest@127.0.0.1:${TEST_RABBIT_PORT:-16672}/
+	export RUN_DIR=$STACK_DIR/run PM2_HOME=$STACK_DIR/pm2
+	export BUILD_DIR=${BUILD_DIR:-$PROJECT_ROOT/${BUILD:-build/release}}
+	load_env
+}
+
+private_stack_up() {
+	private_pg_start
+	db_setup
+	private_rabbit_start
+	"$PM2" start "$PROJECT_ROOT/scripts/ecosystem.config.js" >/dev/null
+	wait_for 30 curl -fsS -o /dev/null "http://127.0.0.1:$API_GATEWAY_PORT/api/movies" ||
+		{ echo "the gateway did not come up" >&2; return 1; }
+}
+
+private_stack_down() {
+	"$PM2" kill >/dev/null 2>&1 || true
+	private_rabbit_stop >/dev/null 2>&1 || true
+	private_pg_stop >/dev/null 2>&1 || true
 }

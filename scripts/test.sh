@@ -7,27 +7,14 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 source "$PROJECT_ROOT/scripts/stack.sh"
 
-STACK_DIR=$(mktemp -d /tmp/movies-test.XXXXXX)
-chmod 755 "$STACK_DIR"
-export STACK_DIR
-# Private settings win over .env (load_env never overrides a set variable).
-export API_GATEWAY_PORT=${TEST_GATEWAY_PORT:-18080} GATEWAY_BIND=127.0.0.1
-export INVENTORY_FCGI_ADDR=127.0.0.1:${TEST_INVENTORY_PORT:-19000}
-export POSTGRES_HOST=127.0.0.1 POSTGRES_PORT=${TEST_PG_PORT:-15432}
-export POSTGRES_BILLING_HOST=127.0.0.1 POSTGRES_BILLING_PORT=$POSTGRES_PORT
-export RABBITMQ_URL=amqp://guest:guest@127.0.0.1:${TEST_RABBIT_PORT:-16672}/
-export RUN_DIR=$STACK_DIR/run PM2_HOME=$STACK_DIR/pm2
-export BUILD_DIR=${BUILD_DIR:-$PROJECT_ROOT/${BUILD:-build/release}}
-load_env
+private_stack_env test
 export BASE_URL=http://127.0.0.1:$API_GATEWAY_PORT
 
 passed=0 failed=0
 
 cleanup() {
 	local status=$?
-	"$PM2" kill >/dev/null 2>&1 || true
-	private_rabbit_stop >/dev/null 2>&1 || true
-	private_pg_stop >/dev/null 2>&1 || true
+	private_stack_down
 	if [ "$failed" -gt 0 ] || [ "$status" -ne 0 ]; then
 		echo "--- logs of the failed run (kept in $STACK_DIR)"
 		tail -n 30 "$PM2_HOME"/logs/*.log 2>/dev/null || true
@@ -59,26 +46,49 @@ for t in "$BUILD_DIR"/tests/test_*; do
 done
 
 echo "== starting private services in $STACK_DIR"
-private_pg_start
-db_setup
-private_rabbit_start
-"$PM2" start "$PROJECT_ROOT/scripts/ecosystem.config.js" >/dev/null
-wait_for 30 curl -fsS -o /dev/null "$BASE_URL/api/movies" ||
-	{ echo "the gateway did not come up"; exit 1; }
+private_stack_up
+
+# run_bats FILES...: runs bats and adds its results to the totals.
+run_bats() {
+	local tap=$STACK_DIR/bats.tap ok not_ok planned
+	bats --tap "$@" | tee "$tap" || true
+	ok=$(grep -c '^ok ' "$tap" || true)
+	not_ok=$(grep -c '^not ok ' "$tap" || true)
+	planned=$(sed -n 's/^1\.\.//p' "$tap" | head -n 1)
+	passed=$((passed + ok))
+	failed=$((failed + not_ok))
+	# A run that stopped early (a crash in setup_file) counts its missing tests as failed.
+	if [ -n "$planned" ] && [ $((ok + not_ok)) -lt "$planned" ]; then
+		failed=$((failed + planned - ok - not_ok))
+	fi
+}
+
+# The same API served as plain CGI from cgi-bin/ through lighttpd's mod_cgi, on a
+# second gateway beside the FastCGI one (same databases, broker and billing_app).
+run_cgi_suites() {
+	local port=$((API_GATEWAY_PORT + 1)) pid
+	RUN_DIR=$STACK_DIR/run-cgi API_GATEWAY_PORT=$port \
+		GATEWAY_CONF=$PROJECT_ROOT/cgi-bin/lighttpd-cgi.conf \
+		"$PROJECT_ROOT/scripts/gateway.sh" >"$STACK_DIR/cgi-gateway.log" 2>&1 3>&- &
+	pid=$!
+	if wait_for 30 curl -fsS -o /dev/null "http://127.0.0.1:$port/api/movies"; then
+		BASE_URL=http://127.0.0.1:$port run_bats "$PROJECT_ROOT/tests/e2e/inventory.bats" \
+			"$PROJECT_ROOT/tests/e2e/billing.bats"
+	else
+		echo "the CGI gateway did not come up"
+		failed=$((failed + 1))
+	fi
+	kill "$pid"
+	wait "$pid" || true
+}
 
 echo "== end-to-end tests"
-if [ $# -eq 0 ]; then
-	set -- "$PROJECT_ROOT/tests/e2e"
-fi
-bats --tap "$@" | tee "$STACK_DIR/bats.tap" || true
-ok=$(grep -c '^ok ' "$STACK_DIR/bats.tap" || true)
-not_ok=$(grep -c '^not ok ' "$STACK_DIR/bats.tap" || true)
-planned=$(sed -n 's/^1\.\.//p' "$STACK_DIR/bats.tap" | head -n 1)
-passed=$((passed + ok))
-failed=$((failed + not_ok))
-# A run that stopped early (a crash in setup_file) counts its missing tests as failed.
-if [ -n "$planned" ] && [ $((ok + not_ok)) -lt "$planned" ]; then
-	failed=$((failed + planned - ok - not_ok))
+if [ $# -gt 0 ]; then
+	run_bats "$@"
+else
+	run_bats "$PROJECT_ROOT/tests/e2e"
+	echo "== end-to-end tests, plain CGI"
+	run_cgi_suites
 fi
 
 echo "$passed passed, $failed failed"

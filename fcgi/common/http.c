@@ -197,6 +197,8 @@ static int url_decode(const char *src, size_t len, char *out, size_t outsize)
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (char)(hi * 16 + lo);
+			if (c == '\0')
+				return -1;      /* C strings and PostgreSQL text cannot hold NUL */
 			i += 2;
 		} else if (c == '+') {
 			c = ' ';

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The one way to set up a host: provision.sh ROLE... with roles gateway, inventory,
+# billing, or all (what `make run` does on one machine). It installs packages, builds,
+# creates databases and tables, starts the services and registers the role's apps in
+# root's PM2 (saved, and started at boot where systemd runs). Safe to run again.
+#
+# Hosts: on a multi-host deployment set GATEWAY_HOST, INVENTORY_HOST and BILLING_HOST
+# (names or addresses every host resolves); the Vagrantfile does. Unset, all is local.
+# With STACK_DIR set, PostgreSQL and RabbitMQ are private ones under that folder
+# (the three-host test runs each role like this inside its network namespace).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+source "$PROJECT_ROOT/scripts/stack.sh"
+
+usage() {
+	echo "usage: $0 gateway|inventory|billing|all..." >&2
+	exit 2
+}
+
+roles=()
+for r in "$@"; do
+	case $r in
+	all) roles+=(gateway inventory billing) ;;
+	gateway | inventory | billing) roles+=("$r") ;;
+	*) usage ;;
+	esac
+done
+[ ${#roles[@]} -gt 0 ] || usage
+has_role() { [[ " ${roles[*]} " == *" $1 "* ]]; }
+
+"$PROJECT_ROOT/scripts/install-deps.sh"
+make -C "$PROJECT_ROOT" --no-print-directory all
+load_env
+
+# first_ipv4 NAME: the IPv4 address NAME resolves to (libfcgi's allow-list takes addresses).
+first_ipv4() {
+	getent ahostsv4 "$1" | awk 'NR == 1 { print $1 }'
+}
+
+# Points each service at the hosts named by GATEWAY_HOST, INVENTORY_HOST, BILLING_HOST.
+apply_hosts() {
+	if [ -n "${INVENTORY_HOST:-}" ]; then
+		export INVENTORY_FCGI_ADDR=$INVENTORY_HOST:${INVENTORY_FCGI_ADDR##*:}
+		export INVENTORY_FCGI_HOST=$INVENTORY_HOST
+	fi
+	if [ -n "${BILLING_HOST:-}" ]; then
+		RABBITMQ_URL=$(sed -E "s#@[^:/]+#@$BILLING_HOST#" <<<"$RABBITMQ_URL")
+		export RABBITMQ_URL RABBITMQ_BIND=0.0.0.0
+	fi
+	if [ -n "${GATEWAY_HOST:-}" ]; then
+		FCGI_WEB_SERVER_ADDRS=$(first_ipv4 "$GATEWAY_HOST")
+		[ -n "$FCGI_WEB_SERVER_ADDRS" ] || { echo "cannot resolve $GATEWAY_HOST" >&2; exit 1; }
+		export FCGI_WEB_SERVER_ADDRS
+	fi
+}
+
+provision_inventory() {
+	pg_up
+	db_setup_movies
+	apps+=(inventory_app)
+}
+
+provision_billing() {
+	rabbit_configure
+	rabbit_up
+	rabbit_setup
+	pg_up
+	db_setup_billing
+	apps+=(billing_app)
+}
+
+provision_gateway() {
+	mkdir -p "$RUN_DIR"
+	apps+=(api_gateway_app)
+}
+
+# Registers root's PM2 with the init system so that the saved apps come back at boot.
+pm2_boot() {
+	if [ -d /run/systemd/system ]; then
+		"$PM2" startup systemd -u root --hp /root >/dev/null
+	else
+		echo "no systemd here: skipping 'pm2 startup' (apps are saved with 'pm2 save')"
+	fi
+}
+
+apply_hosts
+apps=()
+for r in "${roles[@]}"; do
+	"provision_$r"
+done
+only=$(IFS=,; echo "${apps[*]}")
+"$PM2" startOrRestart "$PROJECT_ROOT/scripts/ecosystem.config.js" --only "$only" --update-env >/dev/null
+"$PM2" save >/dev/null
+pm2_boot
+echo "provisioned: ${roles[*]} (PM2 apps: $only)"

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# make test-hosts: the three-VM deployment, proven on this machine. Three network
+# namespaces named like the VMs, with the Vagrantfile's addresses, joined by a bridge;
+# each runs its role's provisioning entry (its own PostgreSQL, RabbitMQ node and PM2
+# home under a private folder), then tests/hosts/ runs against the gateway's address
+# from outside. Everything is removed on exit, failed or not.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+source "$PROJECT_ROOT/scripts/stack.sh"
+
+# The same addresses as the Vagrantfile's private network.
+SUBNET=192.168.56
+OUTSIDE_IP=$SUBNET.1
+declare -A HOST_IP=([gateway-vm]=$SUBNET.10 [inventory-vm]=$SUBNET.11 [billing-vm]=$SUBNET.12)
+declare -A HOST_ROLE=([gateway-vm]=gateway [inventory-vm]=inventory [billing-vm]=billing)
+HOSTS=(billing-vm inventory-vm gateway-vm)   # in start order: what others depend on first
+BRIDGE=moviesbr0
+
+HOSTS_DIR=$(mktemp -d /tmp/movies-hosts.XXXXXX)
+chmod 755 "$HOSTS_DIR"
+export HOSTS_DIR
+
+# on_host HOST CMD...: runs CMD inside HOST's namespace with that host's private folders.
+on_host() {
+	local host=$1
+	shift
+	ip netns exec "$host" env \
+		STACK_DIR="$HOSTS_DIR/$host" PM2_HOME="$HOSTS_DIR/$host/pm2" RUN_DIR="$HOSTS_DIR/$host/run" \
+		RABBITMQ_NODENAME="movies@localhost" \
+		GATEWAY_HOST=gateway-vm INVENTORY_HOST=inventory-vm BILLING_HOST=billing-vm \
+		POSTGRES_HOST=127.0.0.1 POSTGRES_BILLING_HOST=127.0.0.1 \
+		"$@"
+}
+export -f on_host
+
+cleanup() {
+	local status=$? host
+	for host in "${HOSTS[@]}"; do
+		ip netns pids "$host" >/dev/null 2>&1 || continue
+		on_host "$host" bash -c 'source scripts/env.sh; source scripts/stack.sh; load_env;
+			rabbit_url_parts; private_rabbit_env; private_stack_down' >/dev/null 2>&1 || true
+		# Anything still running in the namespace goes with it.
+		ip netns pids "$host" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+		ip netns del "$host" 2>/dev/null || true
+		rm -rf "/etc/netns/$host"
+	done
+	ip link del "$BRIDGE" 2>/dev/null || true
+	if [ "$status" -ne 0 ]; then
+		echo "--- logs of the failed run"
+		tail -n 20 "$HOSTS_DIR"/*/pm2/logs/*.log 2>/dev/null || true
+	fi
+	rm -rf "$HOSTS_DIR"
+}
+trap cleanup EXIT
+
+make_network() {
+	local host i=0
+	ip link add "$BRIDGE" type bridge
+	ip addr add "$OUTSIDE_IP/24" dev "$BRIDGE"
+	ip link set "$BRIDGE" up
+	for host in "${HOSTS[@]}"; do
+		i=$((i + 1))
+		ip netns add "$host"
+		ip link add "moviesv$i" type veth peer name eth0 netns "$host"
+		ip link set "moviesv$i" master "$BRIDGE" up
+		ip -n "$host" addr add "${HOST_IP[$host]}/24" dev eth0
+		ip -n "$host" link set eth0 up
+		ip -n "$host" link set lo up
+		# `ip netns exec` shows /etc/netns/HOST/hosts as /etc/hosts inside the namespace.
+		mkdir -p "/etc/netns/$host"
+		{
+			echo "127.0.0.1 localhost"
+			for h in "${HOSTS[@]}"; do echo "${HOST_IP[$h]} $h"; done
+		} > "/etc/netns/$host/hosts"
+		mkdir -p "$HOSTS_DIR/$host"
+	done
+}
+
+# Credentials of this run only, so that anything hard-coded instead of read from .env
+# fails to log in; and a grep that no tracked file carries a credential.
+random_secret() {
+	head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'
+}
+export POSTGRES_PASSWORD=pg-$(random_secret) POSTGRES_BILLING_USER=billing
+export POSTGRES_BILLING_PASSWORD=pgb-$(random_secret)
+export RABBITMQ_URL=amqp://movies:mq-$(random_secret)@localhost:5672/
+
+check_no_credentials_in_tree() {
+	local hits
+	hits=$(git -C "$PROJECT_ROOT" grep -nE 'guest:guest|(PASSWORD|password)[=:][[:space:]]*"?postgres' \
+		-- ':!.env.example' ':!README.md' ':!docs' || true)
+	[ -z "$hits" ] || { echo "credentials outside .env:"; echo "$hits"; return 1; }
+}
+
+echo "== checks on the deployment files"
+"$PROJECT_ROOT/scripts/install-deps.sh" vagrant
+check_no_credentials_in_tree
+ruby -c "$PROJECT_ROOT/Vagrantfile" >/dev/null
+(cd "$PROJECT_ROOT" && vagrant validate --ignore-provider >/dev/null)
+echo "Vagrantfile: syntax and configuration valid (VirtualBox itself is not run here)"
+make -C "$PROJECT_ROOT" --no-print-directory all
+
+echo "== three hosts on $SUBNET.0/24"
+make_network
+for host in "${HOSTS[@]}"; do
+	echo "== provisioning $host (${HOST_ROLE[$host]})"
+	on_host "$host" "$PROJECT_ROOT/scripts/provision.sh" "${HOST_ROLE[$host]}"
+done
+
+echo "== end-to-end tests against http://${HOST_IP[gateway-vm]}:8000"
+load_env
+export BASE_URL=http://${HOST_IP[gateway-vm]}:$API_GATEWAY_PORT
+export OUTSIDE_IP INVENTORY_IP=${HOST_IP[inventory-vm]}
+bats --tap "$PROJECT_ROOT/tests/hosts" | tee "$HOSTS_DIR/bats.tap" || true
+ok=$(grep -c '^ok ' "$HOSTS_DIR/bats.tap" || true)
+not_ok=$(grep -c '^not ok ' "$HOSTS_DIR/bats.tap" || true)
+echo "$ok passed, $not_ok failed"
+[ "$not_ok" -eq 0 ] && [ "$ok" -gt 0 ]

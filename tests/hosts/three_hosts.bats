@@ -1,0 +1,100 @@
+#!/usr/bin/env bats
+# The three-host deployment, from outside, as the README's Deployment section tells it.
+# Run by scripts/test-hosts.sh, which exports BASE_URL (the gateway-vm address),
+# INVENTORY_IP, OUTSIDE_IP and on_host.
+load ../helpers
+
+setup() {
+	common_setup
+}
+
+# on_billing CMD...: what `vagrant ssh billing-vm` then `sudo CMD` does.
+on_billing() {
+	on_host billing-vm "$@"
+}
+
+billing_sql() {
+	on_billing bash -c 'source "$PROJECT_ROOT/scripts/env.sh"; load_env;
+		PGPASSWORD=$POSTGRES_BILLING_PASSWORD psql -qAtX -h 127.0.0.1 -p "$POSTGRES_BILLING_PORT" \
+			-U "$POSTGRES_BILLING_USER" -d "$POSTGRES_BILLING_DB" -c "$1"' _ "$1"
+}
+
+order_count_is() {
+	[ "$(billing_sql "SELECT count(*) FROM orders WHERE message_id = '$1'")" = "$2" ]
+}
+
+# fcgi_get FROM_HOST: a FastCGI GET /api/movies/ sent straight to inventory-vm:9000,
+# from inside FROM_HOST's namespace ("outside" for the machine itself).
+fcgi_get() {
+	local cmd=(env REQUEST_METHOD=GET SCRIPT_NAME=/api/movies PATH_INFO=/ QUERY_STRING=
+		cgi-fcgi -bind -connect "$INVENTORY_IP:9000")
+	if [ "$1" = outside ]; then
+		timeout 10 "${cmd[@]}" </dev/null
+	else
+		on_host "$1" timeout 10 "${cmd[@]}" </dev/null
+	fi
+}
+
+@test "every host runs its PM2 apps under root's PM2" {
+	run on_host gateway-vm "$PM2" jlist
+	assert_success
+	assert_equal "$(jq -r '.[] | "\(.name) \(.pm2_env.status)"' <<<"$output")" "api_gateway_app online"
+	run on_host inventory-vm "$PM2" jlist
+	assert_equal "$(jq -r '.[] | "\(.name) \(.pm2_env.status)"' <<<"$output")" "inventory_app online"
+	run on_host billing-vm "$PM2" jlist
+	assert_equal "$(jq -r '.[] | "\(.name) \(.pm2_env.status)"' <<<"$output")" "billing_app online"
+}
+
+@test "inventory CRUD through the gateway reaches movies_db on inventory-vm" {
+	run http POST /api/movies/ -H 'Content-Type: application/json' \
+		-d '{"title":"Three hosts","description":"crossed a network"}'
+	assert_output 201
+	id=$(jq -r .id "$BATS_TEST_TMPDIR/body")
+	run http GET "/api/movies/$id/"
+	assert_output 200
+	run jq -r .title "$BATS_TEST_TMPDIR/body"
+	assert_output "Three hosts"
+	run http PUT "/api/movies/$id" -H 'Content-Type: application/json' -d '{"title":"Renamed"}'
+	assert_output 200
+	run http GET "/api/movies/?title=renamed"
+	assert_output 200
+	run jq -r --argjson id "$id" '.[] | select(.id == $id) | .title' "$BATS_TEST_TMPDIR/body"
+	assert_output Renamed
+	run http DELETE "/api/movies/$id"
+	assert_output 200
+	run http GET "/api/movies/$id"
+	assert_output 404
+}
+
+@test "an order posted while billing_app is stopped lands exactly once after it starts" {
+	run on_billing "$PM2" stop billing_app
+	assert_success
+	run http POST /api/billing/ -H 'Content-Type: application/json' \
+		-d '{"user_id": "22", "number_of_items": "3", "total_amount": "30.50"}'
+	assert_output 200
+	message_id=$(jq -r .message_id "$BATS_TEST_TMPDIR/body")
+	run billing_sql "SELECT count(*) FROM orders WHERE message_id = '$message_id'"
+	assert_output 0
+	run on_billing "$PM2" start billing_app
+	assert_success
+	wait_until 30 order_count_is "$message_id" 1
+	run billing_sql "SELECT user_id, number_of_items, total_amount FROM orders WHERE message_id = '$message_id'"
+	assert_output "22|3|30.50"
+}
+
+@test "inventory-vm serves FastCGI to the gateway only" {
+	run fcgi_get gateway-vm
+	assert_success
+	assert_line --partial "Content-Type: application/json"
+	run fcgi_get outside
+	refute_line --partial "Content-Type: application/json"
+}
+
+@test "PostgreSQL stays local to its host; the gateway reaches RabbitMQ on billing-vm" {
+	run tcp_open "$INVENTORY_IP" 5432
+	assert_failure
+	run on_host gateway-vm bash -c '(exec 3<>/dev/tcp/billing-vm/5432)'
+	assert_failure
+	run on_host gateway-vm bash -c '(exec 3<>/dev/tcp/billing-vm/5672)'
+	assert_success
+}
