@@ -76,6 +76,26 @@ static int answer_db_failure(const struct http_req *r, PGresult *res)
 	return 1;
 }
 
+/* Sends cell (0, col) of a successful result, JSON built by PostgreSQL, as the body. */
+static void send_cell(const struct http_req *r, int status, const char *extra_headers,
+		      const PGresult *res, int col)
+{
+	http_send(r, status, "application/json", extra_headers, PQgetvalue(res, 0, col),
+		  (size_t)PQgetlength(res, 0, col));
+}
+
+/* Answers with the one movie res holds, or 404 when the statement matched none. */
+static void answer_movie(const struct http_req *r, PGresult *res, long long id)
+{
+	if (answer_db_failure(r, res))
+		return;
+	if (PQntuples(res) == 0)
+		not_found(r, id);
+	else
+		send_cell(r, 200, NULL, res, 0);
+	PQclear(res);
+}
+
 /* Reads a bounded whole number from the query; 0 ok, -1 answered with 400. */
 static int query_number(const struct http_req *r, const char *name, long long min,
 			long long max, long long *value)
@@ -123,8 +143,7 @@ void movies_list(struct inventory *inv, const struct http_req *r, long long id)
 	res = db_exec(inv->db, STMT_LIST, params, 1);
 	if (answer_db_failure(r, res))
 		return;
-	http_send(r, 200, "application/json", NULL, PQgetvalue(res, 0, 0),
-		  (size_t)PQgetlength(res, 0, 0));
+	send_cell(r, 200, NULL, res, 0);
 	PQclear(res);
 }
 
@@ -179,8 +198,7 @@ void movies_create(struct inventory *inv, const struct http_req *r, long long id
 		return;
 	snprintf(location, sizeof(location), "Location: /api/movies/%s\r\n",
 		 PQgetvalue(res, 0, 0));
-	http_send(r, 201, "application/json", location, PQgetvalue(res, 0, 1),
-		  (size_t)PQgetlength(res, 0, 1));
+	send_cell(r, 201, location, res, 1);
 	PQclear(res);
 }
 
@@ -201,20 +219,11 @@ void movies_delete_all(struct inventory *inv, const struct http_req *r, long lon
 void movies_get(struct inventory *inv, const struct http_req *r, long long id)
 {
 	char id_s[24];
-	PGresult *res;
 
 	snprintf(id_s, sizeof(id_s), "%lld", id);
 	const char *params[] = { id_s };
 
-	res = db_exec(inv->db, STMT_GET, params, 1);
-	if (answer_db_failure(r, res))
-		return;
-	if (PQntuples(res) == 0)
-		not_found(r, id);
-	else
-		http_send(r, 200, "application/json", NULL, PQgetvalue(res, 0, 0),
-			  (size_t)PQgetlength(res, 0, 0));
-	PQclear(res);
+	answer_movie(r, db_exec(inv->db, STMT_GET, params, 1), id);
 }
 
 void movies_update(struct inventory *inv, const struct http_req *r, long long id)
@@ -231,14 +240,7 @@ void movies_update(struct inventory *inv, const struct http_req *r, long long id
 
 	res = db_exec(inv->db, STMT_UPDATE, params, 1);
 	movie_input_free(&in);
-	if (answer_db_failure(r, res))
-		return;
-	if (PQntuples(res) == 0)
-		not_found(r, id);
-	else
-		http_send(r, 200, "application/json", NULL, PQgetvalue(res, 0, 0),
-			  (size_t)PQgetlength(res, 0, 0));
-	PQclear(res);
+	answer_movie(r, res, id);
 }
 
 void movies_delete(struct inventory *inv, const struct http_req *r, long long id)

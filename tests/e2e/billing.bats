@@ -1,0 +1,190 @@
+#!/usr/bin/env bats
+# POST /api/billing through the gateway: validation, the confirmation, and the order
+# landing in billing_db through billing_app. Also run against the plain-CGI gateway.
+load ../helpers
+
+setup() {
+	common_setup
+}
+
+# post_order JSON [curl args...]: POSTs an order; prints the status.
+post_order() {
+	local json=$1
+	shift
+	http POST /api/billing/ -H 'Content-Type: application/json' --data-binary "$json" "$@"
+}
+
+message_id() {
+	jq -r .message_id "$BATS_TEST_TMPDIR/body"
+}
+
+order_row() {
+	sql_billing "SELECT user_id, number_of_items, total_amount FROM orders WHERE message_id = '$1'"
+}
+
+order_count_is() {
+	[ "$(sql_billing "SELECT count(*) FROM orders WHERE message_id = '$1'")" = "$2" ]
+}
+
+# assert_problem STATUS FIELD: the last answer is a problem+json naming FIELD ("" for none).
+assert_problem() {
+	assert_equal "$(header Content-Type)" "application/problem+json"
+	run jq -e --argjson s "$1" '.status == $s and (.type | type) == "string" and (.title | type) == "string" and (.detail | type) == "string"' "$BATS_TEST_TMPDIR/body"
+	assert_success
+	if [ -n "$2" ]; then
+		run jq -r .field "$BATS_TEST_TMPDIR/body"
+		assert_output "$2"
+	fi
+}
+
+@test "an order sent as strings is confirmed with 200 and lands in orders as sent" {
+	run post_order '{"user_id": "20", "number_of_items": "99", "total_amount": "250"}'
+	assert_output 200
+	assert_equal "$(header Content-Type)" "application/json"
+	run jq -e '.status == "accepted" and (.message_id | length) > 0' "$BATS_TEST_TMPDIR/body"
+	assert_success
+	id=$(message_id)
+	wait_until 15 order_count_is "$id" 1
+	run order_row "$id"
+	assert_output "20|99|250.00"
+}
+
+@test "an order sent as numbers lands the same way" {
+	run http POST /api/billing -H 'Content-Type: application/json' \
+		-d '{"user_id": 21, "number_of_items": 2, "total_amount": 19.99}'
+	assert_output 200
+	id=$(message_id)
+	wait_until 15 order_count_is "$id" 1
+	run order_row "$id"
+	assert_output "21|2|19.99"
+}
+
+@test "the same Idempotency-Key twice makes one order" {
+	key=retry-$RANDOM-$RANDOM
+	run post_order '{"user_id": "30", "number_of_items": 1, "total_amount": "5.00"}' -H "Idempotency-Key: $key"
+	assert_output 200
+	assert_equal "$(message_id)" "$key"
+	run post_order '{"user_id": "30", "number_of_items": 1, "total_amount": "5.00"}' -H "Idempotency-Key: $key"
+	assert_output 200
+	wait_until 15 order_count_is "$key" 1
+	# a later order passes through the same consumer: by then the retry was handled too
+	run post_order '{"user_id": "31", "number_of_items": 1, "total_amount": "1"}'
+	wait_until 15 order_count_is "$(message_id)" 1
+	run sql_billing "SELECT count(*) FROM orders WHERE message_id = '$key'"
+	assert_output 1
+}
+
+@test "each order without a key gets its own message_id" {
+	run post_order '{"user_id": "32", "number_of_items": 1, "total_amount": "1"}'
+	first=$(message_id)
+	run post_order '{"user_id": "32", "number_of_items": 1, "total_amount": "1"}'
+	refute [ "$(message_id)" = "$first" ]
+}
+
+@test "money keeps its cents exactly" {
+	run post_order '{"user_id": "33", "number_of_items": 1, "total_amount": 0.1}'
+	assert_output 200
+	a=$(message_id)
+	run post_order '{"user_id": "33", "number_of_items": 1, "total_amount": "9999999999.99"}'
+	assert_output 200
+	b=$(message_id)
+	wait_until 15 order_count_is "$b" 1
+	wait_until 15 order_count_is "$a" 1
+	run order_row "$a"
+	assert_output "33|1|0.10"
+	run order_row "$b"
+	assert_output "33|1|9999999999.99"
+}
+
+@test "zero is a valid total" {
+	run post_order '{"user_id": "34", "number_of_items": 1, "total_amount": "0"}'
+	assert_output 200
+}
+
+@test "invalid fields are 400 problems naming the field" {
+	while IFS='|' read -r body field; do
+		run post_order "$body"
+		assert_equal "$output $body" "400 $body"
+		assert_problem 400 "$field"
+	done <<'CASES'
+{"number_of_items": 1, "total_amount": "1"}|user_id
+{"user_id": "", "number_of_items": 1, "total_amount": "1"}|user_id
+{"user_id": "   ", "number_of_items": 1, "total_amount": "1"}|user_id
+{"user_id": null, "number_of_items": 1, "total_amount": "1"}|user_id
+{"user_id": true, "number_of_items": 1, "total_amount": "1"}|user_id
+{"user_id": 1.5, "number_of_items": 1, "total_amount": "1"}|user_id
+{"user_id": ["20"], "number_of_items": 1, "total_amount": "1"}|user_id
+{"user_id": "20", "total_amount": "1"}|number_of_items
+{"user_id": "20", "number_of_items": 0, "total_amount": "1"}|number_of_items
+{"user_id": "20", "number_of_items": -3, "total_amount": "1"}|number_of_items
+{"user_id": "20", "number_of_items": "-3", "total_amount": "1"}|number_of_items
+{"user_id": "20", "number_of_items": 1.5, "total_amount": "1"}|number_of_items
+{"user_id": "20", "number_of_items": "1.5", "total_amount": "1"}|number_of_items
+{"user_id": "20", "number_of_items": "abc", "total_amount": "1"}|number_of_items
+{"user_id": "20", "number_of_items": 99999999999999999999, "total_amount": "1"}|number_of_items
+{"user_id": "20", "number_of_items": "", "total_amount": "1"}|number_of_items
+{"user_id": "20", "number_of_items": null, "total_amount": "1"}|number_of_items
+{"user_id": "20", "number_of_items": 1}|total_amount
+{"user_id": "20", "number_of_items": 1, "total_amount": "-1"}|total_amount
+{"user_id": "20", "number_of_items": 1, "total_amount": -0.01}|total_amount
+{"user_id": "20", "number_of_items": 1, "total_amount": "1.999"}|total_amount
+{"user_id": "20", "number_of_items": 1, "total_amount": 1.999}|total_amount
+{"user_id": "20", "number_of_items": 1, "total_amount": "1e3"}|total_amount
+{"user_id": "20", "number_of_items": 1, "total_amount": 1e3}|total_amount
+{"user_id": "20", "number_of_items": 1, "total_amount": "abc"}|total_amount
+{"user_id": "20", "number_of_items": 1, "total_amount": ""}|total_amount
+{"user_id": "20", "number_of_items": 1, "total_amount": "12345678901.00"}|total_amount
+{"user_id": "20", "number_of_items": 1, "total_amount": 1e400}|total_amount
+{"user_id": "20", "number_of_items": 1, "total_amount": true}|total_amount
+{"user_id": "20", "number_of_items": 1, "total_amount": null}|total_amount
+CASES
+}
+
+@test "bodies that are not a JSON object are 400 problems" {
+	for body in '' '[]' '"order"' '42' 'null' '{"user_id": "20",' '{"user_id": "20"} x' "{'user_id': '20'}"; do
+		run post_order "$body"
+		assert_equal "$output <$body>" "400 <$body>"
+		assert_problem 400 ""
+	done
+}
+
+@test "invalid UTF-8 is a 400 problem" {
+	printf '{"user_id": "\xff\xfe", "number_of_items": 1, "total_amount": "1"}' > "$BATS_TEST_TMPDIR/bad.json"
+	run http POST /api/billing -H 'Content-Type: application/json' --data-binary @"$BATS_TEST_TMPDIR/bad.json"
+	assert_output 400
+	assert_problem 400 ""
+}
+
+@test "a body that is not JSON by Content-Type is 415" {
+	run http POST /api/billing -H 'Content-Type: text/plain' -d '{"user_id": "20", "number_of_items": 1, "total_amount": "1"}'
+	assert_output 415
+	assert_problem 415 ""
+}
+
+@test "a body over the limit is 413" {
+	head -c $(((REQUEST_BODY_MAX_KB + 1) * 1024)) /dev/zero | tr '\0' ' ' > "$BATS_TEST_TMPDIR/big.json"
+	run http POST /api/billing -H 'Content-Type: application/json' --data-binary @"$BATS_TEST_TMPDIR/big.json"
+	assert_output 413
+	assert_problem 413 ""
+}
+
+@test "any method but POST is 405 with Allow: POST" {
+	for method in GET PUT DELETE PATCH; do
+		run http "$method" /api/billing/
+		assert_equal "$output $method" "405 $method"
+		assert_equal "$(header Allow)" "POST"
+		assert_problem 405 ""
+	done
+}
+
+@test "an Idempotency-Key that is not visible ASCII is a 400 problem" {
+	run post_order '{"user_id": "20", "number_of_items": 1, "total_amount": "1"}' -H "Idempotency-Key: $(printf 'x%.0s' {1..300})"
+	assert_output 400
+	assert_problem 400 "Idempotency-Key"
+}
+
+@test "paths below /api/billing other than the endpoint are 404" {
+	run http POST /api/billing/extra -H 'Content-Type: application/json' -d '{}'
+	assert_output 404
+	assert_problem 404 ""
+}
