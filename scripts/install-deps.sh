@@ -32,9 +32,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The Node tools, as locked. Hosts that only run the platform (provisioning sets
+# NODE_RUNTIME_ONLY=1) skip the development tools such as the OpenAPI linter.
 cd "$PROJECT_ROOT/scripts"
-if [ ! -x node_modules/.bin/pm2 ] || ! cmp -s package-lock.json node_modules/.package-lock.json; then
-	npm ci --no-audit --no-fund --loglevel=error >/dev/null
+want="$(sha256sum package-lock.json | cut -d' ' -f1) runtime-only=${NODE_RUNTIME_ONLY:-0}"
+if [ "$(cat node_modules/.installed 2>/dev/null)" != "$want" ]; then
+	omit=()
+	[ "${NODE_RUNTIME_ONLY:-0}" = 1 ] && omit=(--omit=dev)
+	npm ci --no-audit --no-fund --loglevel=error "${omit[@]}" >/dev/null
+	echo "$want" > node_modules/.installed
 fi
 # `pm2 list`, `pm2 stop billing_app`: the pinned PM2 on root's PATH.
 if [ "$(id -u)" = 0 ] && ! command -v pm2 >/dev/null; then

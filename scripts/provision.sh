@@ -28,7 +28,7 @@ done
 [ ${#roles[@]} -gt 0 ] || usage
 has_role() { [[ " ${roles[*]} " == *" $1 "* ]]; }
 
-"$PROJECT_ROOT/scripts/install-deps.sh"
+NODE_RUNTIME_ONLY=1 "$PROJECT_ROOT/scripts/install-deps.sh"
 make -C "$PROJECT_ROOT" --no-print-directory all
 load_env
 

@@ -113,7 +113,9 @@ rabbit_url_parts() {
 
 rabbitmqctl_() {
 	if [ -n "${STACK_DIR:-}" ]; then
-		HOME=$STACK_DIR/rabbit "$RABBIT_BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" "$@"
+		# No crash dump in the caller's folder when the node or its folder is gone.
+		HOME=$STACK_DIR/rabbit ERL_CRASH_DUMP_SECONDS=0 \
+			"$RABBIT_BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" "$@"
 	else
 		rabbitmqctl "$@"
 	fi
@@ -162,6 +164,7 @@ private_rabbit_env() {
 	export RABBITMQ_ENABLED_PLUGINS_FILE=$STACK_DIR/rabbit/enabled_plugins
 	export RABBITMQ_CONFIG_FILE=$STACK_DIR/rabbit/rabbitmq
 	export RABBITMQ_ADVANCED_CONFIG_FILE=$STACK_DIR/rabbit/advanced.config
+	export ERL_CRASH_DUMP=$STACK_DIR/rabbit/erl_crash.dump
 }
 
 private_rabbit_start() {

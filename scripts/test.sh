@@ -45,6 +45,11 @@ for t in "$BUILD_DIR"/tests/test_*; do
 	count_line "$out"
 done
 
+echo "== OpenAPI lint"
+out=$("$PROJECT_ROOT/tests/lint_openapi.sh" 2>&1) || true
+printf '%s\n' "$out" | tail -n 5
+count_line "$out"
+
 echo "== starting private services in $STACK_DIR"
 private_stack_up
 
@@ -90,6 +95,24 @@ else
 	echo "== end-to-end tests, plain CGI"
 	run_cgi_suites
 fi
+
+# The daemons report leaks when they exit, so stop them cleanly before reading the logs.
+# Any sanitizer report (SANITIZE=1 builds) fails the run even if every test passed.
+check_sanitizer_reports() {
+	local reports
+	"$PM2" stop all >/dev/null 2>&1 || true
+	reports=$(grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' \
+		"$PM2_HOME"/logs/*.log "$STACK_DIR"/*.log 2>/dev/null || true)
+	if [ -n "$reports" ]; then
+		echo "sanitizer reports in:"
+		for f in $reports; do
+			echo "== $f"
+			grep -A 12 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f" | head -n 40
+			failed=$((failed + 1))
+		done
+	fi
+}
+check_sanitizer_reports
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

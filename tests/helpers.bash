@@ -56,6 +56,21 @@ app_start() {
 	esac
 }
 
+app_online() {
+	[ "$("$PM2" jlist | jq -r --arg n "$1" '.[] | select(.name == $n) | .pm2_env.status')" = online ]
+}
+
+# restore_services: what an outage test calls from teardown, so that a test that
+# failed half-way still leaves every service running for the next one.
+restore_services() {
+	private_pg_start
+	private_rabbit_start
+	local app
+	for app in inventory_app billing_app api_gateway_app; do
+		app_online "$app" || app_start "$app"
+	done
+}
+
 pg_stop() {
 	private_pg_stop
 }

@@ -123,12 +123,14 @@ void movies_list(struct inventory *inv, const struct http_req *r, long long id)
 	char title[4 * MOVIE_TITLE_MAX + 1], limit_s[24], offset_s[24];
 	long long limit = LIST_LIMIT_MAX, offset = 0;
 	int has_title;
+	long chars;
 	PGresult *res;
 
 	(void)id;
 	has_title = http_query_param(http_param(r, "QUERY_STRING"), "title", title,
 				     sizeof(title));
-	if (has_title < 0 || (has_title > 0 && utf8_length(title, strlen(title)) < 0)) {
+	chars = has_title > 0 ? utf8_length(title, strlen(title)) : 0;
+	if (has_title < 0 || chars < 0 || chars > MOVIE_TITLE_MAX) {
 		http_problem(r, 400, NULL, "title",
 			     "title must be percent-encoded UTF-8 of at most 255 characters");
 		return;

@@ -1,0 +1,210 @@
+#define _POSIX_C_SOURCE 200809L
+#include "broker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <amqp_tcp_socket.h>
+
+#include "../common/log.h"
+
+#define QUEUE_NAME_MAX 250   /* a shortstr is 255 bytes, and ".dead" must fit */
+
+int broker_config_init(struct broker_config *cfg, const char *url, const char *queue,
+		       int timeout_ms)
+{
+	size_t qlen = strlen(queue);
+	int status;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->timeout_ms = timeout_ms;
+	if (qlen == 0 || qlen > QUEUE_NAME_MAX) {
+		log_warnx("QUEUE_NAME must be 1 to %d characters", QUEUE_NAME_MAX);
+		return -1;
+	}
+	cfg->url_copy = strdup(url);
+	cfg->queue = strdup(queue);
+	cfg->dead_queue = malloc(qlen + sizeof(".dead"));
+	if (cfg->url_copy == NULL || cfg->queue == NULL || cfg->dead_queue == NULL)
+		fatalx("out of memory");
+	snprintf(cfg->dead_queue, qlen + sizeof(".dead"), "%s.dead", queue);
+
+	amqp_default_connection_info(&cfg->info);
+	status = amqp_parse_url(cfg->url_copy, &cfg->info);
+	if (status != AMQP_STATUS_OK) {
+		log_warnx("RABBITMQ_URL is not a valid amqp:// URL: %s", amqp_error_string2(status));
+		goto fail;
+	}
+	if (cfg->info.ssl) {
+		log_warnx("RABBITMQ_URL: amqps:// is not supported; use amqp://");
+		goto fail;
+	}
+	/* rabbitmq-c reads "amqp://host/" as vhost "", which RabbitMQ rejects; people mean "/". */
+	if (cfg->info.vhost[0] == '\0')
+		cfg->info.vhost = "/";
+	return 0;
+fail:
+	broker_config_free(cfg);
+	return -1;
+}
+
+void broker_config_free(struct broker_config *cfg)
+{
+	free(cfg->url_copy);
+	free(cfg->queue);
+	free(cfg->dead_queue);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void broker_init(struct broker *b, const struct broker_config *cfg, int confirms)
+{
+	memset(b, 0, sizeof(*b));
+	b->cfg = cfg;
+	b->confirms = confirms;
+}
+
+const char *broker_reply_text(amqp_rpc_reply_t r, char *buf, size_t size)
+{
+	switch (r.reply_type) {
+	case AMQP_RESPONSE_NORMAL:
+		snprintf(buf, size, "ok");
+		break;
+	case AMQP_RESPONSE_NONE:
+		snprintf(buf, size, "no reply from the broker");
+		break;
+	case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+		snprintf(buf, size, "%s", amqp_error_string2(r.library_error));
+		break;
+	case AMQP_RESPONSE_SERVER_EXCEPTION:
+		if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+			amqp_connection_close_t *m = r.reply.decoded;
+
+			snprintf(buf, size, "connection closed by the broker: %u %.*s",
+				 m->reply_code, (int)m->reply_text.len, (char *)m->reply_text.bytes);
+		} else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+			amqp_channel_close_t *m = r.reply.decoded;
+
+			snprintf(buf, size, "channel closed by the broker: %u %.*s",
+				 m->reply_code, (int)m->reply_text.len, (char *)m->reply_text.bytes);
+		} else {
+			snprintf(buf, size, "unexpected broker method 0x%08x", r.reply.id);
+		}
+		break;
+	}
+	return buf;
+}
+
+int broker_declare_queues(amqp_connection_state_t conn, const struct broker_config *cfg)
+{
+	const char *names[] = { cfg->queue, cfg->dead_queue };
+	char why[256];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		amqp_rpc_reply_t r;
+
+		amqp_queue_declare(conn, BROKER_CHANNEL, amqp_cstring_bytes(names[i]),
+				   0 /* passive */, 1 /* durable */, 0 /* exclusive */,
+				   0 /* auto_delete */, amqp_empty_table);
+		r = amqp_get_rpc_reply(conn);
+		if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+			log_warnx("declaring queue %s: %s", names[i],
+				  broker_reply_text(r, why, sizeof(why)));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Login, channel and confirm mode on a fresh connection; why describes a failure. */
+static int broker_open(struct broker *b, char *why, size_t size)
+{
+	const struct amqp_connection_info *info = &b->cfg->info;
+	struct timeval tv = { b->cfg->timeout_ms / 1000, (b->cfg->timeout_ms % 1000) * 1000 };
+	amqp_socket_t *sock = amqp_tcp_socket_new(b->conn);
+	amqp_rpc_reply_t r;
+	int status;
+
+	if (sock == NULL) {
+		snprintf(why, size, "could not create a socket");
+		return -1;
+	}
+	status = amqp_socket_open_noblock(sock, info->host, info->port, &tv);
+	if (status != AMQP_STATUS_OK) {
+		snprintf(why, size, "%s", amqp_error_string2(status));
+		return -1;
+	}
+	if (amqp_set_handshake_timeout(b->conn, &tv) != AMQP_STATUS_OK ||
+	    amqp_set_rpc_timeout(b->conn, &tv) != AMQP_STATUS_OK) {
+		snprintf(why, size, "could not set timeouts");
+		return -1;
+	}
+	/* Heartbeat 0: an idle FastCGI worker cannot answer heartbeats (notes 3.4). */
+	r = amqp_login(b->conn, info->vhost, 0, AMQP_DEFAULT_FRAME_SIZE, 0,
+		       AMQP_SASL_METHOD_PLAIN, info->user, info->password);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+		broker_reply_text(r, why, size);
+		return -1;
+	}
+	amqp_channel_open(b->conn, BROKER_CHANNEL);
+	r = amqp_get_rpc_reply(b->conn);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+		broker_reply_text(r, why, size);
+		return -1;
+	}
+	if (broker_declare_queues(b->conn, b->cfg) != 0) {
+		snprintf(why, size, "queue declaration failed");
+		return -1;
+	}
+	if (b->confirms) {
+		amqp_confirm_select(b->conn, BROKER_CHANNEL);
+		r = amqp_get_rpc_reply(b->conn);
+		if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+			broker_reply_text(r, why, size);
+			return -1;
+		}
+	}
+	b->next_tag = 1;
+	return 0;
+}
+
+int broker_connect(struct broker *b)
+{
+	const struct amqp_connection_info *info = &b->cfg->info;
+	char why[256];
+
+	if (b->conn != NULL)
+		return 0;
+	b->conn = amqp_new_connection();
+	if (b->conn == NULL) {
+		log_warnx("RabbitMQ: out of memory");
+		return -1;
+	}
+	if (broker_open(b, why, sizeof(why)) != 0) {
+		if (!b->was_down)
+			log_warnx("RabbitMQ at %s:%d vhost %s unavailable: %s", info->host,
+				  info->port, info->vhost, why);
+		b->was_down = 1;
+		broker_disconnect(b, 0);
+		return -1;
+	}
+	if (b->was_down)
+		log_info("RabbitMQ at %s:%d connected again", info->host, info->port);
+	b->was_down = 0;
+	return 0;
+}
+
+void broker_disconnect(struct broker *b, int graceful)
+{
+	int status;
+
+	if (b->conn == NULL)
+		return;
+	if (graceful &&
+	    amqp_connection_close(b->conn, AMQP_REPLY_SUCCESS).reply_type != AMQP_RESPONSE_NORMAL)
+		log_warnx("RabbitMQ: the broker did not confirm the close");
+	status = amqp_destroy_connection(b->conn);
+	if (status != AMQP_STATUS_OK)
+		log_warnx("RabbitMQ: closing the connection: %s", amqp_error_string2(status));
+	b->conn = NULL;
+}

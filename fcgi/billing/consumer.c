@@ -1,0 +1,295 @@
+/*
+ * billing_app: drains the billing queue into billing_db. Deliveries are gathered into
+ * batches; each batch is one INSERT (one transaction), then one multiple-ack. Nothing
+ * is acked before it is committed, and inserts are idempotent on message_id, so a
+ * crash at any point loses nothing and doubles nothing.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/env.h"
+#include "../common/log.h"
+#include "broker.h"
+#include "order_batch.h"
+#include "order_store.h"
+#include "publish.h"
+
+#define BACKOFF_MAX_S 30
+#define IDLE_TICK_MS 1000      /* how often an idle consumer looks at the stop flag */
+#define STABLE_SESSION_S 30    /* a session this long resets the backoff */
+
+static volatile sig_atomic_t stop_requested;
+
+struct consumer {
+	struct broker_config cfg;
+	struct broker link;        /* consumes on channel 1 */
+	struct broker dead_link;   /* its own connection: confirm waits must not eat deliveries */
+	struct order_store *store;
+	struct order_batch batch;
+	int prefetch;
+	int batch_wait_ms;         /* how long a partial batch waits for more */
+	int backoff_s;
+	unsigned long stored, dead_lettered;
+};
+
+enum run_end { RUN_CONTINUE, RUN_STOPPED, RUN_BROKER_LOST, RUN_DB_LOST };
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void install_signal_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	if (sigemptyset(&sa.sa_mask) != 0 || sigaction(SIGTERM, &sa, NULL) != 0 ||
+	    sigaction(SIGINT, &sa, NULL) != 0)
+		fatal("sigaction");
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) != 0)
+		fatal("sigaction");
+}
+
+/* Sleeps the current backoff in one-second steps (so a stop is noticed), then doubles it. */
+static void pause_backoff(struct consumer *c)
+{
+	for (int i = 0; i < c->backoff_s && !stop_requested; i++)
+		sleep(1);
+	c->backoff_s = c->backoff_s * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : c->backoff_s * 2;
+}
+
+/* Rows the batch statement refused: try them one by one to find the poison ones. */
+static enum store_result store_one_by_one(struct consumer *c)
+{
+	struct order_batch *b = &c->batch;
+	size_t nrows = b->nrows;
+
+	for (size_t i = 0; i < nrows; i++) {
+		char reason[256];
+		enum store_result r = order_store_insert_one(c->store, &b->rows[i], reason,
+							     sizeof(reason));
+
+		if (r == STORE_UNAVAILABLE)
+			return r;
+		if (r == STORE_REJECTED)
+			order_batch_reject_row(b, i, reason);
+	}
+	return STORE_OK;
+}
+
+/* Publishes every dead letter to <queue>.dead, confirmed; 0, or -1 when the broker failed. */
+static int dead_letter_all(struct consumer *c)
+{
+	for (size_t i = 0; i < c->batch.ndead; i++) {
+		const struct dead_letter *d = &c->batch.dead[i];
+		const char *id = d->message_id[0] ? d->message_id : NULL;
+		struct outgoing_message m = { c->cfg.dead_queue, id, d->body, d->len, d->reason };
+
+		if (publish_confirmed(&c->dead_link, &m) != 0)
+			return -1;
+		log_warnx("dead-lettered message %s to %s: %s", id ? id : "(no id)",
+			  c->cfg.dead_queue, d->reason);
+		c->dead_lettered++;
+	}
+	return 0;
+}
+
+/* Commit, dead-letter, then ack: the order that makes a crash anywhere harmless. */
+static enum run_end flush_batch(struct consumer *c)
+{
+	struct order_batch *b = &c->batch;
+	size_t poison_before = b->ndead;
+	enum store_result r;
+	int status;
+
+	if (b->deliveries == 0)
+		return RUN_CONTINUE;
+	r = order_store_insert_all(c->store, b->rows, b->nrows);
+	if (r == STORE_REJECTED)
+		r = store_one_by_one(c);
+	if (r != STORE_OK)
+		return RUN_DB_LOST;
+	if (dead_letter_all(c) != 0)
+		return RUN_BROKER_LOST;
+	status = amqp_basic_ack(c->link.conn, BROKER_CHANNEL, b->last_tag, 1 /* multiple */);
+	if (status != AMQP_STATUS_OK) {
+		log_warnx("RabbitMQ: ack failed after commit: %s", amqp_error_string2(status));
+		return RUN_BROKER_LOST;
+	}
+	c->stored += b->nrows - (b->ndead - poison_before);
+	order_batch_clear(b);
+	c->backoff_s = 1;
+	return RUN_CONTINUE;
+}
+
+/* A frame other than a delivery is pending: anything but a stray ack means reconnect. */
+static int handle_other_frame(struct consumer *c)
+{
+	amqp_frame_t f;
+	int status = amqp_simple_wait_frame(c->link.conn, &f);
+
+	if (status != AMQP_STATUS_OK) {
+		log_warnx("RabbitMQ: %s", amqp_error_string2(status));
+		return -1;
+	}
+	if (f.frame_type != AMQP_FRAME_METHOD)
+		return 0;
+	switch (f.payload.method.id) {
+	case AMQP_BASIC_ACK_METHOD:
+		return 0;
+	case AMQP_BASIC_CANCEL_METHOD:
+		log_warnx("RabbitMQ cancelled the consumer (queue %s deleted?)", c->cfg.queue);
+		return -1;
+	case AMQP_CHANNEL_CLOSE_METHOD:
+	case AMQP_CONNECTION_CLOSE_METHOD:
+		log_warnx("RabbitMQ closed the channel or connection");
+		return -1;
+	default:
+		log_warnx("RabbitMQ: unexpected method 0x%08x", f.payload.method.id);
+		return -1;
+	}
+}
+
+static enum run_end consume(struct consumer *c)
+{
+	enum run_end end;
+
+	while (!stop_requested) {
+		int wait_ms = c->batch.deliveries > 0 ? c->batch_wait_ms : IDLE_TICK_MS;
+		struct timeval tv = { wait_ms / 1000, (wait_ms % 1000) * 1000 };
+		amqp_envelope_t env;
+		amqp_rpc_reply_t r;
+		char why[256];
+
+		amqp_maybe_release_buffers(c->link.conn);
+		r = amqp_consume_message(c->link.conn, &env, &tv, 0);
+		if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+			order_batch_add(&c->batch, &env);
+			amqp_destroy_envelope(&env);
+			if (order_batch_full(&c->batch) && (end = flush_batch(c)) != RUN_CONTINUE)
+				return end;
+			continue;
+		}
+		if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+		    r.library_error == AMQP_STATUS_TIMEOUT) {
+			/* The queue is quiet for now: commit what is in hand. */
+			if ((end = flush_batch(c)) != RUN_CONTINUE)
+				return end;
+			continue;
+		}
+		if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+		    r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+			if (handle_other_frame(c) != 0)
+				return RUN_BROKER_LOST;
+			continue;
+		}
+		log_warnx("RabbitMQ: consuming failed: %s", broker_reply_text(r, why, sizeof(why)));
+		return RUN_BROKER_LOST;
+	}
+	end = flush_batch(c);
+	return end == RUN_CONTINUE ? RUN_STOPPED : end;
+}
+
+static int start_consuming(struct consumer *c)
+{
+	amqp_connection_state_t conn;
+	amqp_rpc_reply_t r;
+	char why[256];
+
+	if (broker_connect(&c->link) != 0)
+		return -1;
+	conn = c->link.conn;
+	/* Many unacked deliveries in flight let one commit and one ack cover a whole batch. */
+	amqp_basic_qos(conn, BROKER_CHANNEL, 0, (uint16_t)c->prefetch, 0);
+	r = amqp_get_rpc_reply(conn);
+	if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+		amqp_basic_consume(conn, BROKER_CHANNEL, amqp_cstring_bytes(c->cfg.queue),
+				   amqp_empty_bytes, 0 /* no_local */, 0 /* no_ack: we ack */,
+				   0 /* exclusive */, amqp_empty_table);
+		r = amqp_get_rpc_reply(conn);
+	}
+	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+		log_warnx("RabbitMQ: could not consume from %s: %s", c->cfg.queue,
+			  broker_reply_text(r, why, sizeof(why)));
+		broker_disconnect(&c->link, 0);
+		return -1;
+	}
+	return 0;
+}
+
+static void run(struct consumer *c)
+{
+	while (!stop_requested) {
+		time_t started;
+		enum run_end end;
+
+		if (order_store_ready(c->store) != 0) {
+			log_warnx("PostgreSQL unavailable; not consuming, retrying in %d s",
+				  c->backoff_s);
+			pause_backoff(c);
+			continue;
+		}
+		if (start_consuming(c) != 0) {
+			log_warnx("RabbitMQ unavailable; reconnecting in %d s", c->backoff_s);
+			pause_backoff(c);
+			continue;
+		}
+		log_info("consuming from %s (prefetch %d, batch %lu)", c->cfg.queue, c->prefetch,
+			 (unsigned long)c->batch.cap);
+		started = time(NULL);
+		end = consume(c);
+		if (end == RUN_STOPPED)
+			return;
+		/* Closing hands every unacked delivery back to the queue; none was committed. */
+		broker_disconnect(&c->link, end == RUN_DB_LOST);
+		order_batch_clear(&c->batch);
+		if (time(NULL) - started >= STABLE_SESSION_S)
+			c->backoff_s = 1;
+		if (stop_requested)
+			return;
+		log_warnx("%s; messages in hand returned to the queue, reconnecting in %d s",
+			  end == RUN_DB_LOST ? "PostgreSQL failed" : "RabbitMQ connection lost",
+			  c->backoff_s);
+		pause_backoff(c);
+	}
+}
+
+int main(void)
+{
+	static struct consumer c;
+	long batch_size, timeout_ms;
+
+	log_init("billing_app");
+	c.prefetch = (int)env_long("BILLING_PREFETCH", 1000, 1, 65535);
+	batch_size = env_long("BILLING_BATCH_SIZE", 500, 1, 10000);
+	c.batch_wait_ms = (int)env_long("BILLING_BATCH_WAIT_MS", 20, 1, 1000);
+	timeout_ms = env_long("BILLING_CONFIRM_TIMEOUT_MS", 5000, 100, 60000);
+	if (broker_config_init(&c.cfg, env_str("RABBITMQ_URL", "amqp://guest:guest@localhost:5672/"),
+			       env_str("QUEUE_NAME", "billing_queue"), (int)timeout_ms) != 0)
+		return 1;
+	install_signal_handlers();
+	broker_init(&c.link, &c.cfg, 0);
+	broker_init(&c.dead_link, &c.cfg, 1);
+	c.store = order_store_new();
+	order_batch_init(&c.batch, (size_t)batch_size);
+	c.backoff_s = 1;
+
+	run(&c);
+
+	log_info("shutting down: %lu orders stored, %lu messages dead-lettered", c.stored,
+		 c.dead_lettered);
+	broker_disconnect(&c.link, 1);
+	broker_disconnect(&c.dead_link, 1);
+	order_batch_free(&c.batch);
+	order_store_free(c.store);
+	broker_config_free(&c.cfg);
+	return 0;
+}

@@ -1,0 +1,123 @@
+#define _POSIX_C_SOURCE 200809L
+#include "order_batch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/json_input.h"
+#include "../common/log.h"
+
+void order_batch_init(struct order_batch *b, size_t cap)
+{
+	memset(b, 0, sizeof(*b));
+	b->cap = cap;
+	b->rows = calloc(cap, sizeof(*b->rows));
+	b->dead = calloc(cap, sizeof(*b->dead));
+	if (b->rows == NULL || b->dead == NULL)
+		fatalx("out of memory for a batch of %lu", (unsigned long)cap);
+}
+
+void order_batch_clear(struct order_batch *b)
+{
+	for (size_t i = 0; i < b->ndead; i++)
+		free(b->dead[i].body);
+	b->nrows = 0;
+	b->ndead = 0;
+	b->deliveries = 0;
+	b->last_tag = 0;
+}
+
+void order_batch_free(struct order_batch *b)
+{
+	order_batch_clear(b);
+	free(b->rows);
+	free(b->dead);
+	memset(b, 0, sizeof(*b));
+}
+
+int order_batch_full(const struct order_batch *b)
+{
+	return b->deliveries >= b->cap;
+}
+
+int order_batch_message_id(const amqp_basic_properties_t *p, json_object *root,
+			   char out[MESSAGE_ID_MAX + 1], const char **detail)
+{
+	json_object *v;
+	const char *id = NULL;
+	size_t len = 0;
+
+	if ((p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG) && p->message_id.len > 0) {
+		id = p->message_id.bytes;
+		len = p->message_id.len;
+		*detail = "the message_id property must be 1 to 200 visible ASCII characters";
+	} else if (root != NULL && json_object_object_get_ex(root, "message_id", &v) &&
+		   json_object_is_type(v, json_type_string)) {
+		id = json_object_get_string(v);
+		len = (size_t)json_object_get_string_len(v);
+		*detail = "the message_id member must be 1 to 200 visible ASCII characters";
+	} else {
+		*detail = "no message_id: neither the AMQP property nor a body member";
+		return -1;
+	}
+	if (!message_id_valid(id, len))
+		return -1;
+	memcpy(out, id, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/* Adds a dead letter owning a copy of body[0..len). */
+static void add_dead(struct order_batch *b, const void *body, size_t len,
+		     const char *message_id, const char *reason)
+{
+	struct dead_letter *d = &b->dead[b->ndead];
+
+	d->body = malloc(len + 1);
+	if (d->body == NULL)
+		fatalx("out of memory keeping a dead letter");
+	if (len > 0)
+		memcpy(d->body, body, len);
+	d->body[len] = '\0';
+	d->len = len;
+	snprintf(d->message_id, sizeof(d->message_id), "%s", message_id);
+	snprintf(d->reason, sizeof(d->reason), "%s", reason);
+	b->ndead++;
+}
+
+void order_batch_add(struct order_batch *b, const amqp_envelope_t *env)
+{
+	const amqp_bytes_t *body = &env->message.body;
+	struct order_row *row = &b->rows[b->nrows];
+	const char *field, *detail, *id_detail;
+	char id[MESSAGE_ID_MAX + 1] = "";
+	json_object *root;
+
+	b->deliveries++;
+	b->last_tag = env->delivery_tag;
+	root = json_parse_object(body->bytes, body->len, &detail);
+	if (order_batch_message_id(&env->message.properties, root, id, &id_detail) != 0)
+		id[0] = '\0';
+	if (root != NULL && order_from_object(root, &row->order, &field, &detail) == 0) {
+		if (id[0] != '\0') {
+			memcpy(row->message_id, id, sizeof(id));
+			b->nrows++;
+			json_object_put(root);
+			return;
+		}
+		detail = id_detail;
+	}
+	json_object_put(root);
+	add_dead(b, body->bytes, body->len, id, detail);
+}
+
+void order_batch_reject_row(struct order_batch *b, size_t i, const char *reason)
+{
+	char *json = order_to_json(&b->rows[i].order, b->rows[i].message_id);
+
+	if (json == NULL)
+		fatalx("out of memory dead-lettering message %s", b->rows[i].message_id);
+	add_dead(b, json, strlen(json), b->rows[i].message_id, reason);
+	free(json);
+}

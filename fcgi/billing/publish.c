@@ -1,0 +1,158 @@
+#define _POSIX_C_SOURCE 200809L
+#include "publish.h"
+
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "../common/log.h"
+
+enum attempt { ATTEMPT_ACKED, ATTEMPT_REFUSED, ATTEMPT_LOST };
+
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int tag_matches(uint64_t got, int multiple, uint64_t want)
+{
+	return got == want || (multiple && got >= want);
+}
+
+/*
+ * rabbitmq-c 0.11 has no amqp_publisher_confirm_wait: read frames until the ack or
+ * nack for tag. A basic.return (unroutable) arrives before the ack and means the
+ * message went nowhere, so it counts as refused even though an ack follows.
+ */
+static enum attempt wait_for_confirm(struct broker *b, uint64_t tag, const char **why)
+{
+	long long deadline = monotonic_ms() + b->cfg->timeout_ms;
+	int returned = 0;
+
+	for (;;) {
+		long long left = deadline - monotonic_ms();
+		struct timeval tv;
+		amqp_frame_t f;
+		amqp_message_t body;
+		int status;
+
+		if (left <= 0) {
+			*why = "no confirm from the broker in time";
+			return ATTEMPT_LOST;
+		}
+		tv.tv_sec = (time_t)(left / 1000);
+		tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+		amqp_maybe_release_buffers(b->conn);
+		status = amqp_simple_wait_frame_noblock(b->conn, &f, &tv);
+		if (status == AMQP_STATUS_TIMEOUT)
+			continue;
+		if (status != AMQP_STATUS_OK) {
+			*why = amqp_error_string2(status);
+			return ATTEMPT_LOST;
+		}
+		if (f.frame_type != AMQP_FRAME_METHOD)
+			continue;
+		switch (f.payload.method.id) {
+		case AMQP_BASIC_ACK_METHOD: {
+			amqp_basic_ack_t *ack = f.payload.method.decoded;
+
+			if (tag_matches(ack->delivery_tag, ack->multiple, tag))
+				return returned ? ATTEMPT_REFUSED : ATTEMPT_ACKED;
+			break;
+		}
+		case AMQP_BASIC_NACK_METHOD: {
+			amqp_basic_nack_t *nack = f.payload.method.decoded;
+
+			if (tag_matches(nack->delivery_tag, nack->multiple, tag)) {
+				*why = "the broker refused the message (nack)";
+				return ATTEMPT_REFUSED;
+			}
+			break;
+		}
+		case AMQP_BASIC_RETURN_METHOD:
+			if (amqp_read_message(b->conn, f.channel, &body, 0).reply_type !=
+			    AMQP_RESPONSE_NORMAL) {
+				*why = "could not read a returned message";
+				return ATTEMPT_LOST;
+			}
+			amqp_destroy_message(&body);
+			*why = "the message was unroutable (is the queue gone?)";
+			returned = 1;
+			break;
+		default:
+			*why = "the broker closed the channel or connection";
+			return ATTEMPT_LOST;
+		}
+	}
+}
+
+static enum attempt publish_once(struct broker *b, const struct outgoing_message *m,
+				 const char **why)
+{
+	amqp_basic_properties_t p;
+	amqp_table_entry_t reason;
+	amqp_bytes_t body = { m->len, (void *)m->body };
+	uint64_t tag;
+	int status;
+
+	memset(&p, 0, sizeof(p));
+	p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
+		   AMQP_BASIC_TIMESTAMP_FLAG;
+	p.content_type = amqp_cstring_bytes("application/json");
+	p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+	p.timestamp = (uint64_t)time(NULL);
+	if (m->message_id != NULL) {
+		p._flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
+		p.message_id = amqp_cstring_bytes(m->message_id);
+	}
+	if (m->reject_reason != NULL) {
+		reason.key = amqp_cstring_bytes("x-reject-reason");
+		reason.value.kind = AMQP_FIELD_KIND_UTF8;
+		reason.value.value.bytes = amqp_cstring_bytes(m->reject_reason);
+		p._flags |= AMQP_BASIC_HEADERS_FLAG;
+		p.headers.num_entries = 1;
+		p.headers.entries = &reason;
+	}
+	if (broker_connect(b) != 0) {
+		*why = "RabbitMQ is unavailable";
+		return ATTEMPT_LOST;
+	}
+	tag = b->next_tag++;
+	status = amqp_basic_publish(b->conn, BROKER_CHANNEL, amqp_empty_bytes,
+				    amqp_cstring_bytes(m->queue), 1 /* mandatory */,
+				    0 /* immediate */, &p, body);
+	if (status != AMQP_STATUS_OK) {
+		*why = amqp_error_string2(status);
+		return ATTEMPT_LOST;
+	}
+	return wait_for_confirm(b, tag, why);
+}
+
+int publish_confirmed(struct broker *b, const struct outgoing_message *m)
+{
+	const char *id = m->message_id ? m->message_id : "(no id)";
+	const char *first_why = NULL, *why = NULL;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		enum attempt outcome = publish_once(b, m, &why);
+
+		if (outcome == ATTEMPT_ACKED) {
+			if (first_why != NULL)
+				log_info("message %s confirmed on retry (first attempt: %s)", id,
+					 first_why);
+			return 0;
+		}
+		if (first_why == NULL)
+			first_why = why;
+		/* A fresh connection redeclares the queue and resets the delivery tags. */
+		if (outcome == ATTEMPT_LOST && b->conn != NULL)
+			b->was_down = 1;
+		broker_disconnect(b, outcome == ATTEMPT_REFUSED);
+	}
+	log_warnx("message %s not stored by RabbitMQ: %s; retried once: %s", id, first_why, why);
+	return -1;
+}

@@ -1,0 +1,25 @@
+/* Publishing one persistent message and waiting until the broker has it (publisher confirms). */
+#ifndef BILLING_PUBLISH_H
+#define BILLING_PUBLISH_H
+
+#include <stddef.h>
+
+#include "broker.h"
+
+struct outgoing_message {
+	const char *queue;          /* routing key on the default exchange */
+	const char *message_id;     /* NULL: no message_id property */
+	const char *body;           /* JSON */
+	size_t len;
+	const char *reject_reason;  /* non-NULL: sent as header x-reject-reason (dead letters) */
+};
+
+/*
+ * Publishes m (persistent, mandatory) on b, which must be in confirm mode, and waits up
+ * to the configured timeout for the ack. A nack, a return (unroutable), a timeout or
+ * a connection error leads to one reconnect and one more attempt with the same message.
+ * Returns 0 once the broker acked, -1 when the message cannot be taken as stored.
+ */
+int publish_confirmed(struct broker *b, const struct outgoing_message *m);
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * billing_publisher: POST /api/billing as a multi-threaded FastCGI program. It checks
+ * an order, publishes it to RabbitMQ as a persistent message and answers 200 only
+ * once the broker confirmed it. Each worker thread owns its AMQP connection.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../common/env.h"
+#include "../common/fcgi_server.h"
+#include "../common/json_input.h"
+#include "../common/log.h"
+#include "message_id.h"
+#include "order.h"
+#include "publish.h"
+
+static struct broker_config broker_cfg;
+static size_t max_body;
+
+static void *publisher_new(void)
+{
+	struct broker *b = malloc(sizeof(*b));
+
+	if (b == NULL)
+		fatalx("out of memory");
+	/* Connecting waits for the first request, so start-up does not need the broker. */
+	broker_init(b, &broker_cfg, 1);
+	return b;
+}
+
+static void publisher_free(void *worker)
+{
+	broker_disconnect(worker, 1);
+	free(worker);
+}
+
+/* {"status":"accepted","message_id":"..."}; the id may hold quotes, so json-c escapes it. */
+static void answer_accepted(const struct http_req *r, const char *message_id)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL ||
+	    json_object_object_add(o, "status", json_object_new_string("accepted")) != 0 ||
+	    json_object_object_add(o, "message_id", json_object_new_string(message_id)) != 0) {
+		json_object_put(o);
+		/* The order is queued; say so even without the body. */
+		http_send_json(r, 200, NULL, "{\"status\":\"accepted\"}");
+		return;
+	}
+	http_send_json(r, 200, NULL, json_text(o));
+	json_object_put(o);
+}
+
+/* The client's Idempotency-Key, or a fresh UUID. 0, or the status already answered. */
+static int choose_message_id(const struct http_req *r, char *out, size_t size)
+{
+	const char *key = http_param(r, "HTTP_IDEMPOTENCY_KEY");
+	size_t len = strlen(key);
+
+	if (len == 0) {
+		if (message_id_generate(out) != 0) {
+			log_warn("getrandom");
+			http_problem(r, 500, NULL, NULL, "could not generate a message id");
+			return 500;
+		}
+		return 0;
+	}
+	if (!message_id_valid(key, len) || len >= size) {
+		http_problem(r, 400, NULL, "Idempotency-Key",
+			     "Idempotency-Key must be 1 to 200 visible ASCII characters");
+		return 400;
+	}
+	memcpy(out, key, len + 1);
+	return 0;
+}
+
+static void create_order(struct broker *b, const struct http_req *r)
+{
+	char message_id[MESSAGE_ID_MAX + 1], *body = NULL, *message = NULL;
+	const char *field, *detail;
+	struct outgoing_message m;
+	struct order order;
+	size_t len;
+	int status;
+
+	if (http_require_json(r) != 0) {
+		http_problem(r, 415, NULL, NULL, "Content-Type must be application/json");
+		return;
+	}
+	status = http_read_body(r, max_body, &body, &len);
+	if (status != 0) {
+		http_problem(r, status, NULL, NULL, status == 413 ?
+			     "the body is larger than REQUEST_BODY_MAX_KB allows" :
+			     "the body could not be read");
+		return;
+	}
+	if (order_parse(body, len, &order, &field, &detail) != 0) {
+		http_problem(r, 400, NULL, field, detail);
+		goto done;
+	}
+	if (choose_message_id(r, message_id, sizeof(message_id)) != 0)
+		goto done;
+	message = order_to_json(&order, message_id);
+	if (message == NULL) {
+		log_warnx("out of memory building message %s", message_id);
+		http_problem(r, 500, NULL, NULL, "the order could not be prepared");
+		goto done;
+	}
+	m = (struct outgoing_message){ broker_cfg.queue, message_id, message, strlen(message),
+				       NULL };
+	if (publish_confirmed(b, &m) != 0) {
+		http_problem(r, 503, "Retry-After: 1\r\n", NULL,
+			     "billing is unavailable; the order was not accepted, try again");
+		goto done;
+	}
+	answer_accepted(r, message_id);
+done:
+	free(message);
+	free(body);
+}
+
+static void publisher_handle(void *worker, const struct http_req *r)
+{
+	const char *path = http_param(r, "PATH_INFO");
+	const char *method = http_param(r, "REQUEST_METHOD");
+	char detail[64];
+
+	if (path[0] != '\0' && strcmp(path, "/") != 0) {
+		http_problem(r, 404, NULL, NULL, "no such resource");
+		return;
+	}
+	if (strcmp(method, "POST") != 0) {
+		snprintf(detail, sizeof(detail), "%.16s is not supported here", method);
+		http_problem(r, 405, "Allow: POST\r\n", NULL, detail);
+		return;
+	}
+	create_order(worker, r);
+}
+
+/* fd 0 is a listening socket when a web server spawned us (lighttpd bin-path). */
+static int spawned_with_socket(void)
+{
+	int listening = 0;
+	socklen_t len = sizeof(listening);
+
+	return getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening;
+}
+
+int main(void)
+{
+	static const struct fcgi_app app = {
+		"billing_publisher", publisher_new, publisher_free, publisher_handle,
+	};
+	const char *listen_addr = NULL;
+	int threads, status;
+	long timeout_ms;
+
+	log_init(app.name);
+	/* A socket on fd 0 wins over BILLING_FCGI_ADDR: lighttpd passes its whole environment. */
+	if (!spawned_with_socket() && env_str("GATEWAY_INTERFACE", NULL) == NULL)
+		listen_addr = env_str("BILLING_FCGI_ADDR", NULL);
+	threads = (int)env_long("BILLING_PUBLISHER_THREADS", 16, 1, 256);
+	max_body = (size_t)env_long("REQUEST_BODY_MAX_KB", 64, 1, 16384) * 1024;
+	timeout_ms = env_long("BILLING_CONFIRM_TIMEOUT_MS", 5000, 100, 60000);
+	if (broker_config_init(&broker_cfg, env_str("RABBITMQ_URL", "amqp://guest:guest@localhost:5672/"),
+			       env_str("QUEUE_NAME", "billing_queue"), (int)timeout_ms) != 0)
+		return 1;
+	status = fcgi_server_run(&app, listen_addr, threads);
+	broker_config_free(&broker_cfg);
+	return status;
+}

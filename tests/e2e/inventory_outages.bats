@@ -1,0 +1,142 @@
+#!/usr/bin/env bats
+# The inventory through restarts and outages: inventory_app stopped or restarted,
+# PostgreSQL stopped. Each test puts back what it stopped, even when it fails.
+bats_require_minimum_version 1.5.0
+
+load ../helpers
+
+setup() {
+	common_setup
+	TAG="o${BATS_TEST_NUMBER}x${RANDOM}${RANDOM}"
+	JSON=(-H 'Content-Type: application/json')
+	APP_STOPPED=0
+	PG_STOPPED=0
+}
+
+teardown() {
+	if [ "$PG_STOPPED" = 1 ]; then
+		pg_start
+	fi
+	if [ "$APP_STOPPED" = 1 ]; then
+		app_start inventory_app
+	fi
+}
+
+# jqb FILTER [jq args...]: asserts FILTER holds on the last response body.
+jqb() {
+	local filter=$1
+	shift
+	run jq -e "$@" "$filter" "$BATS_TEST_TMPDIR/body"
+	assert_success
+}
+
+# create_titled TITLE: creates a movie, prints its id; fails unless the answer is 201.
+create_titled() {
+	local status
+	status=$(http POST /api/movies "${JSON[@]}" --data-binary "$(jq -cn --arg t "$1" '{title: $t}')")
+	[ "$status" = 201 ] || { echo "create -> $status" >&2; return 1; }
+	jq -er .id "$BATS_TEST_TMPDIR/body"
+}
+
+# assert_problem STATUS: the last response is an RFC 9457 problem for STATUS.
+assert_problem() {
+	local ct
+	ct=$(header Content-Type)
+	[[ $ct == application/problem+json* ]] || fail "Content-Type is '$ct'"
+	jqb '(.type | type == "string") and (.title | type == "string")
+	     and .status == $s and (.detail | type == "string")' --argjson s "$1"
+}
+
+# assert_no_backend_details: the body names no backend address or software.
+assert_no_backend_details() {
+	run grep -Eqi "127\\.0\\.0\\.1|localhost|:${INVENTORY_FCGI_PORT:-${INVENTORY_FCGI_ADDR##*:}}|lighttpd|fastcgi|postgres|libpq|<html" \
+		"$BATS_TEST_TMPDIR/body"
+	assert_failure
+}
+
+# status_is CODE METHOD PATH [curl args...]: succeeds when the request answers CODE.
+status_is() {
+	local want=$1
+	shift
+	[ "$(http "$@")" = "$want" ]
+}
+
+app_pid() {
+	"$PM2" pid inventory_app
+}
+
+@test "movies persist across a restart of inventory_app" {
+	local id
+	id=$(create_titled "$TAG persistent")
+	APP_STOPPED=1
+	app_stop inventory_app
+	app_start inventory_app
+	APP_STOPPED=0
+	run wait_until 30 status_is 200 GET "/api/movies/$id"
+	assert_success
+	jqb '. == {id: $id, title: $t, description: null}' --argjson id "$id" --arg t "$TAG persistent"
+	# and it still writes
+	run -0 http PUT "/api/movies/$id" "${JSON[@]}" --data-binary '{"description":"after restart"}'
+	assert_output 200
+	jqb '.description == "after restart"'
+}
+
+@test "inventory_app stopped: 503 problem+json, then recovery once it is back" {
+	local id
+	id=$(create_titled "$TAG app down")
+	APP_STOPPED=1
+	app_stop inventory_app
+	run -0 http GET /api/movies
+	assert_output 503
+	assert_problem 503
+	assert_no_backend_details
+	run -0 http GET "/api/movies/$id"
+	assert_output 503
+	assert_problem 503
+	run -0 http POST /api/movies "${JSON[@]}" --data-binary "{\"title\":\"$TAG while down\"}"
+	assert_output 503
+	assert_problem 503
+	app_start inventory_app
+	APP_STOPPED=0
+	run wait_until 30 status_is 200 GET "/api/movies/$id"
+	assert_success
+	jqb '.title == $t' --arg t "$TAG app down"
+	run -0 http POST /api/movies "${JSON[@]}" --data-binary "{\"title\":\"$TAG after\"}"
+	assert_output 201
+	assert_equal "$(sql_movies "SELECT count(*) FROM movies WHERE title = '$TAG while down'")" 0
+}
+
+@test "PostgreSQL stopped: 503 problem+json with Retry-After, then recovery without restarting the app" {
+	local id pid
+	id=$(create_titled "$TAG pg down")
+	pid=$(app_pid)
+	[ -n "$pid" ] && [ "$pid" != 0 ]
+	PG_STOPPED=1
+	pg_stop
+	run -0 http GET /api/movies
+	assert_output 503
+	assert_problem 503
+	assert_no_backend_details
+	[ -n "$(header Retry-After)" ] || fail "no Retry-After"
+	run -0 http GET "/api/movies/$id"
+	assert_output 503
+	assert_problem 503
+	run -0 http POST /api/movies "${JSON[@]}" --data-binary "{\"title\":\"$TAG while down\"}"
+	assert_output 503
+	assert_problem 503
+	run -0 http DELETE "/api/movies/$id"
+	assert_output 503
+	assert_problem 503
+	# validation needs no database: still a 400
+	run -0 http POST /api/movies "${JSON[@]}" --data-binary '{"title":""}'
+	assert_output 400
+	pg_start
+	PG_STOPPED=0
+	run wait_until 30 status_is 200 GET "/api/movies/$id"
+	assert_success
+	jqb '.title == $t' --arg t "$TAG pg down"
+	run -0 http POST /api/movies "${JSON[@]}" --data-binary "{\"title\":\"$TAG after\"}"
+	assert_output 201
+	assert_equal "$(app_pid)" "$pid"
+	assert_equal "$(sql_movies "SELECT count(*) FROM movies WHERE title = '$TAG while down'")" 0
+}

@@ -1,0 +1,492 @@
+/*
+ * Unit tests for the common HTTP layer in CGI mode (no libfcgi streams): query parameters,
+ * Content-Type checks, body reading from stdin, and the replies written to stdout.
+ * Prints "N passed, N failed" last; exits non-zero when anything failed.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "common/http.h"
+
+static int passed, failed;
+
+#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
+
+static void check(int ok, const char *what, const char *file, int line)
+{
+	if (ok) {
+		passed++;
+		return;
+	}
+	failed++;
+	printf("FAIL %s:%d: %s\n", file, line, what);
+}
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(2);
+}
+
+/* Runs http_query_param into a buffer guarded by canaries; checks nothing was written past it. */
+static int query(const char *q, const char *name, char *out, size_t outsize)
+{
+	char guarded[512];
+	int rc;
+
+	if (outsize + 16 > sizeof(guarded) || outsize > 496)
+		die("outsize");
+	memset(guarded, 0x5a, sizeof(guarded));
+	rc = http_query_param(q, name, guarded + 8, outsize);
+	for (size_t i = 0; i < 8; i++) {
+		if (guarded[i] != 0x5a || guarded[8 + outsize + i] != 0x5a) {
+			printf("  %s: write outside the %zu-byte buffer\n", q ? q : "(null)", outsize);
+			return -99;
+		}
+	}
+	memcpy(out, guarded + 8, outsize);
+	return rc;
+}
+
+/* 1 when name in q is found and decodes to want. */
+static int query_is(const char *q, const char *name, const char *want)
+{
+	char out[256];
+	int rc = query(q, name, out, sizeof(out));
+
+	if (rc != 1 || strcmp(out, want) != 0) {
+		printf("  %s [%s]: rc %d value \"%s\", want \"%s\"\n", q, name, rc,
+		       rc == 1 ? out : "", want);
+		return 0;
+	}
+	return 1;
+}
+
+static int query_rc(const char *q, const char *name, size_t outsize)
+{
+	char out[496];
+
+	return query(q, name, out, outsize);
+}
+
+static void test_query_param(void)
+{
+	char out[256];
+
+	CHECK(query_is("title=abc", "title", "abc"));
+	CHECK(query_is("a=1&title=abc&b=2", "title", "abc"));
+	CHECK(query_is("limit=5&offset=10", "offset", "10"));
+	CHECK(query_is("title=x%20y", "title", "x y"));
+	CHECK(query_is("title=x+y", "title", "x y"));
+	CHECK(query_is("title=a%2Bb", "title", "a+b"));
+	CHECK(query_is("title=100%25%20Pure", "title", "100% Pure"));
+	CHECK(query_is("title=a_b", "title", "a_b"));
+	CHECK(query_is("title=a%5Fb", "title", "a_b"));
+	CHECK(query_is("title=a%26b%3Dc", "title", "a&b=c"));
+	CHECK(query_is("title=a=b", "title", "a=b"));
+	CHECK(query_is("title=%C3%A9", "title", "\xc3\xa9"));
+	CHECK(query_is("title=%c3%a9", "title", "\xc3\xa9"));
+	CHECK(query_is("title=%41", "title", "A"));
+	CHECK(query_is("title=ab%41", "title", "abA"));
+	CHECK(query_is("title=%E6%9D%B1%F0%9F%8E%AC", "title", "\xe6\x9d\xb1\xf0\x9f\x8e\xac"));
+	CHECK(query_is("title=", "title", ""));
+	CHECK(query_is("title", "title", ""));
+	CHECK(query_is("title&x=1", "title", ""));
+	CHECK(query_is("title=&x=1", "title", ""));
+	/* the first occurrence wins; names match whole, not as prefixes or suffixes */
+	CHECK(query_is("title=a&title=b", "title", "a"));
+	CHECK(query_is("titles=a&title=b", "title", "b"));
+	CHECK(query_is("subtitle=a&title=b", "title", "b"));
+	CHECK(query_is("&&title=c&", "title", "c"));
+
+	/* absent */
+	CHECK(query_rc("", "title", sizeof(out)) == 0);
+	CHECK(query_rc(NULL, "title", sizeof(out)) == 0);
+	CHECK(query_rc("limit=5", "title", sizeof(out)) == 0);
+	CHECK(query_rc("titles=5", "title", sizeof(out)) == 0);
+	CHECK(query_rc("xtitle=5", "title", sizeof(out)) == 0);
+	CHECK(query_rc("Title=5", "title", sizeof(out)) == 0);
+	CHECK(query_rc("tit", "title", sizeof(out)) == 0);
+	/* a malformed parameter that is not the one asked for does not matter */
+	CHECK(query_is("x=%zz&title=ok", "title", "ok"));
+
+	/* bad escapes */
+	CHECK(query_rc("title=%", "title", sizeof(out)) == -1);
+	CHECK(query_rc("title=abc%", "title", sizeof(out)) == -1);
+	CHECK(query_rc("title=%4", "title", sizeof(out)) == -1);
+	CHECK(query_rc("title=%4&x=1", "title", sizeof(out)) == -1);
+	CHECK(query_rc("title=%G1", "title", sizeof(out)) == -1);
+	CHECK(query_rc("title=%4G", "title", sizeof(out)) == -1);
+	CHECK(query_rc("title=%%41", "title", sizeof(out)) == -1);
+	CHECK(query_rc("title=% 1", "title", sizeof(out)) == -1);
+	/* %00 would cut the C string short and silently change the value: refused */
+	CHECK(query_rc("title=%00", "title", sizeof(out)) == -1);
+	CHECK(query_rc("title=a%00b", "title", sizeof(out)) == -1);
+
+	/* the output buffer: value plus NUL must fit */
+	CHECK(query_rc("title=abc", "title", 4) == 1);
+	CHECK(query_rc("title=abcd", "title", 4) == -1);
+	CHECK(query_rc("title=%41%42%43", "title", 4) == 1);
+	CHECK(query_rc("title=%41%42%43%44", "title", 4) == -1);
+	CHECK(query_rc("title=a+b", "title", 4) == 1);
+	CHECK(query_rc("title=a+b+", "title", 4) == -1);
+	CHECK(query_rc("title=", "title", 1) == 1);
+	CHECK(query_rc("title", "title", 1) == 1);
+	CHECK(query_rc("title=a", "title", 1) == -1);
+	CHECK(query_rc("title=a", "title", 2) == 1);
+	{
+		char big[400];
+
+		memset(big, 'x', sizeof(big));
+		memcpy(big, "title=", 6);
+		big[sizeof(big) - 1] = '\0';
+		CHECK(query_rc(big, "title", 256) == -1);
+		/* a 393-byte value */
+		CHECK(query_rc(big, "title", 394) == 1);
+		CHECK(query_rc(big, "title", 393) == -1);
+	}
+}
+
+static void test_require_json(void)
+{
+	static const struct { const char *ct; int want; } cases[] = {
+		{ "CONTENT_TYPE=application/json", 0 },
+		{ "CONTENT_TYPE=application/json; charset=utf-8", 0 },
+		{ "CONTENT_TYPE=application/json;charset=UTF-8", 0 },
+		{ "CONTENT_TYPE=Application/JSON", 0 },
+		{ "CONTENT_TYPE= application/json ", 0 },
+		{ "CONTENT_TYPE=application/json ; charset=utf-8", 0 },
+		{ "CONTENT_TYPE=", 415 },
+		{ NULL, 415 },
+		{ "CONTENT_TYPE=text/plain", 415 },
+		{ "CONTENT_TYPE=application/x-www-form-urlencoded", 415 },
+		{ "CONTENT_TYPE=application/jsonp", 415 },
+		{ "CONTENT_TYPE=application/json-seq", 415 },
+		{ "CONTENT_TYPE=application/problem+json", 415 },
+		{ "CONTENT_TYPE=text/json", 415 },
+		{ "CONTENT_TYPE=application", 415 },
+		{ "CONTENT_TYPE=application/json,text/plain", 415 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *env[] = { (char *)cases[i].ct, NULL };
+		struct http_req r = { env, NULL, NULL };
+		int got = http_require_json(&r);
+
+		if (got != cases[i].want)
+			printf("  %s: %d, want %d\n", cases[i].ct ? cases[i].ct : "(none)", got,
+			       cases[i].want);
+		CHECK(got == cases[i].want);
+	}
+}
+
+/* Points stdin at a file holding data[0..len). */
+static void stdin_from(const char *data, size_t len)
+{
+	char path[] = "/tmp/test_http_helpers.XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		die("mkstemp");
+	if (write(fd, data, len) != (ssize_t)len)
+		die("write");
+	close(fd);
+	if (freopen(path, "rb", stdin) == NULL)
+		die("freopen");
+	unlink(path);
+}
+
+static int read_body(const char *cl, const char *data, size_t len, size_t max, char **body,
+		     size_t *blen)
+{
+	char *env[] = { (char *)cl, NULL };
+	struct http_req r = { env, NULL, NULL };
+
+	stdin_from(data, len);
+	return http_read_body(&r, max, body, blen);
+}
+
+static void test_read_body(void)
+{
+	char *body;
+	size_t len;
+
+	CHECK(read_body("CONTENT_LENGTH=5", "hello", 5, 64, &body, &len) == 0);
+	CHECK(body != NULL && len == 5 && memcmp(body, "hello", 6) == 0);
+	free(body);
+
+	/* only Content-Length bytes are read */
+	CHECK(read_body("CONTENT_LENGTH=3", "hello", 5, 64, &body, &len) == 0);
+	CHECK(body != NULL && len == 3 && strcmp(body, "hel") == 0);
+	free(body);
+
+	/* bytes are bytes: a NUL inside is kept and counted */
+	CHECK(read_body("CONTENT_LENGTH=3", "a\0b", 3, 64, &body, &len) == 0);
+	CHECK(body != NULL && len == 3 && memcmp(body, "a\0b\0", 4) == 0);
+	free(body);
+
+	CHECK(read_body(NULL, "", 0, 64, &body, &len) == 0);
+	CHECK(body != NULL && len == 0 && body[0] == '\0');
+	free(body);
+	CHECK(read_body("CONTENT_LENGTH=0", "", 0, 64, &body, &len) == 0);
+	CHECK(len == 0);
+	free(body);
+
+	/* exactly the limit passes, one more byte is 413 without reading */
+	CHECK(read_body("CONTENT_LENGTH=4", "abcd", 4, 4, &body, &len) == 0);
+	free(body);
+	CHECK(read_body("CONTENT_LENGTH=5", "abcde", 5, 4, &body, &len) == 413);
+	CHECK(body == NULL && len == 0);
+	CHECK(read_body("CONTENT_LENGTH=18446744073709551615", "", 0, 65536, &body, &len) == 413);
+	CHECK(body == NULL);
+
+	/* malformed lengths */
+	CHECK(read_body("CONTENT_LENGTH=abc", "", 0, 64, &body, &len) == 400);
+	CHECK(body == NULL);
+	CHECK(read_body("CONTENT_LENGTH=-1", "", 0, 64, &body, &len) == 400);
+	CHECK(read_body("CONTENT_LENGTH=+1", "x", 1, 64, &body, &len) == 400);
+	CHECK(read_body("CONTENT_LENGTH= 1", "x", 1, 64, &body, &len) == 400);
+	CHECK(read_body("CONTENT_LENGTH=1x", "x", 1, 64, &body, &len) == 400);
+	CHECK(read_body("CONTENT_LENGTH=1 ", "x", 1, 64, &body, &len) == 400);
+	CHECK(read_body("CONTENT_LENGTH=99999999999999999999999", "", 0, 64, &body, &len) == 400);
+	/* the client sent less than it announced */
+	CHECK(read_body("CONTENT_LENGTH=10", "short", 5, 64, &body, &len) == 400);
+	CHECK(body == NULL);
+}
+
+/* Runs fn with stdout captured; returns what it wrote (free it), its size in *len. */
+static char *capture(void (*fn)(const struct http_req *), const struct http_req *r, size_t *len)
+{
+	char path[] = "/tmp/test_http_helpers.XXXXXX";
+	int fd = mkstemp(path), saved;
+	char *buf;
+	off_t size;
+
+	if (fd < 0)
+		die("mkstemp");
+	unlink(path);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	if (saved < 0 || dup2(fd, STDOUT_FILENO) < 0)
+		die("dup");
+	fn(r);
+	fflush(stdout);
+	if (dup2(saved, STDOUT_FILENO) < 0)
+		die("dup2");
+	close(saved);
+	size = lseek(fd, 0, SEEK_END);
+	buf = malloc((size_t)size + 1);
+	if (size < 0 || buf == NULL || pread(fd, buf, (size_t)size, 0) != (ssize_t)size)
+		die("read back");
+	buf[size] = '\0';
+	close(fd);
+	*len = (size_t)size;
+	return buf;
+}
+
+/* The value of header name in a CGI reply (head ends at the blank line), or NULL. */
+static char *reply_header(const char *reply, const char *name, char *out, size_t outsize)
+{
+	const char *end = strstr(reply, "\r\n\r\n");
+	size_t nlen = strlen(name);
+
+	for (const char *p = reply; p != NULL && end != NULL && p < end;) {
+		const char *eol = strstr(p, "\r\n");
+
+		if (strncmp(p, name, nlen) == 0 && p[nlen] == ':' && p[nlen + 1] == ' ') {
+			size_t vlen = (size_t)(eol - p) - nlen - 2;
+
+			if (vlen >= outsize)
+				return NULL;
+			memcpy(out, p + nlen + 2, vlen);
+			out[vlen] = '\0';
+			return out;
+		}
+		p = eol ? eol + 2 : NULL;
+	}
+	return NULL;
+}
+
+static const char *reply_body(const char *reply)
+{
+	const char *end = strstr(reply, "\r\n\r\n");
+
+	return end ? end + 4 : NULL;
+}
+
+static void send_problem_404(const struct http_req *r)
+{
+	http_problem(r, 404, NULL, NULL, "no movie with id 7");
+}
+
+static void send_problem_field(const struct http_req *r)
+{
+	http_problem(r, 400, NULL, "title", "title must be a \"string\" </script>");
+}
+
+static void send_problem_405(const struct http_req *r)
+{
+	http_problem(r, 405, "Allow: GET, HEAD, POST, DELETE\r\n", NULL, "PATCH is not supported");
+}
+
+static void send_created(const struct http_req *r)
+{
+	http_send(r, 201, "application/json", "Location: /api/movies/7\r\n",
+		  "{\"id\":7}", 8);
+}
+
+static void test_problem(void)
+{
+	char *env[] = { "REQUEST_METHOD=GET", NULL };
+	struct http_req r = { env, NULL, NULL };
+	char h[256], *out;
+	const char *body;
+	json_object *o, *v;
+	size_t len;
+
+	out = capture(send_problem_404, &r, &len);
+	CHECK(strncmp(out, "Status: 404 Not Found\r\n", 23) == 0);
+	CHECK(reply_header(out, "Content-Type", h, sizeof(h)) &&
+	      strcmp(h, "application/problem+json") == 0);
+	body = reply_body(out);
+	CHECK(body != NULL);
+	if (body == NULL) {
+		free(out);
+		return;
+	}
+	CHECK(reply_header(out, "Content-Length", h, sizeof(h)) &&
+	      strtoul(h, NULL, 10) == strlen(body) && strlen(body) == len - (size_t)(body - out));
+	CHECK(reply_header(out, "X-Request-Id", h, sizeof(h)) == NULL);
+	o = json_tokener_parse(body);
+	CHECK(o != NULL && json_object_is_type(o, json_type_object));
+	CHECK(json_object_object_get_ex(o, "type", &v) &&
+	      strcmp(json_object_get_string(v), "about:blank") == 0);
+	CHECK(json_object_object_get_ex(o, "title", &v) &&
+	      strcmp(json_object_get_string(v), "Not Found") == 0);
+	CHECK(json_object_object_get_ex(o, "status", &v) &&
+	      json_object_is_type(v, json_type_int) && json_object_get_int(v) == 404);
+	CHECK(json_object_object_get_ex(o, "detail", &v) &&
+	      strcmp(json_object_get_string(v), "no movie with id 7") == 0);
+	CHECK(!json_object_object_get_ex(o, "field", NULL));
+	json_object_put(o);
+	free(out);
+
+	/* field, and a detail that needs escaping */
+	out = capture(send_problem_field, &r, &len);
+	CHECK(strncmp(out, "Status: 400 Bad Request\r\n", 25) == 0);
+	body = reply_body(out);
+	o = body ? json_tokener_parse(body) : NULL;
+	CHECK(o != NULL);
+	CHECK(o && json_object_object_get_ex(o, "field", &v) &&
+	      strcmp(json_object_get_string(v), "title") == 0);
+	CHECK(o && json_object_object_get_ex(o, "detail", &v) &&
+	      strcmp(json_object_get_string(v), "title must be a \"string\" </script>") == 0);
+	CHECK(o && json_object_object_get_ex(o, "status", &v) && json_object_get_int(v) == 400);
+	json_object_put(o);
+	free(out);
+
+	/* extra headers come through */
+	out = capture(send_problem_405, &r, &len);
+	CHECK(strncmp(out, "Status: 405 Method Not Allowed\r\n", 32) == 0);
+	CHECK(reply_header(out, "Allow", h, sizeof(h)) &&
+	      strcmp(h, "GET, HEAD, POST, DELETE") == 0);
+	free(out);
+}
+
+static void test_send(void)
+{
+	char *get_env[] = { "REQUEST_METHOD=GET", "HTTP_X_REQUEST_ID=req-42_a.B:c", NULL };
+	char *head_env[] = { "REQUEST_METHOD=HEAD", NULL };
+	struct http_req r = { get_env, NULL, NULL };
+	char h[256], *out;
+	size_t len;
+
+	out = capture(send_created, &r, &len);
+	CHECK(strncmp(out, "Status: 201 Created\r\n", 21) == 0);
+	CHECK(reply_header(out, "Location", h, sizeof(h)) && strcmp(h, "/api/movies/7") == 0);
+	CHECK(reply_header(out, "X-Request-Id", h, sizeof(h)) &&
+	      strcmp(h, "req-42_a.B:c") == 0);
+	CHECK(reply_header(out, "Content-Length", h, sizeof(h)) && strcmp(h, "8") == 0);
+	CHECK(reply_body(out) && strcmp(reply_body(out), "{\"id\":7}") == 0);
+	free(out);
+
+	/* HEAD: the same head, no body */
+	r.envp = head_env;
+	out = capture(send_created, &r, &len);
+	CHECK(strncmp(out, "Status: 201 Created\r\n", 21) == 0);
+	CHECK(reply_header(out, "Content-Length", h, sizeof(h)) && strcmp(h, "8") == 0);
+	CHECK(reply_body(out) && reply_body(out)[0] == '\0');
+	free(out);
+
+	/* request ids that could split headers or are too long are not echoed */
+	{
+		static const char *bad[] = {
+			"HTTP_X_REQUEST_ID=a b", "HTTP_X_REQUEST_ID=a\r\nSet-Cookie: x=1",
+			"HTTP_X_REQUEST_ID=a\tb", "HTTP_X_REQUEST_ID=\xc3\xa9", "HTTP_X_REQUEST_ID=",
+		};
+		char *env[] = { "REQUEST_METHOD=GET", NULL, NULL };
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			env[1] = (char *)bad[i];
+			r.envp = env;
+			out = capture(send_created, &r, &len);
+			CHECK(reply_header(out, "X-Request-Id", h, sizeof(h)) == NULL);
+			CHECK(strstr(out, "Set-Cookie") == NULL);
+			free(out);
+		}
+	}
+	{
+		char id[160], *env[] = { "REQUEST_METHOD=GET", id, NULL };
+		size_t pre = strlen("HTTP_X_REQUEST_ID=");
+
+		r.envp = env;
+		memcpy(id, "HTTP_X_REQUEST_ID=", pre);
+		memset(id + pre, 'r', 128);
+		id[pre + 128] = '\0';
+		out = capture(send_created, &r, &len);
+		CHECK(reply_header(out, "X-Request-Id", h, sizeof(h)) && strlen(h) == 128);
+		free(out);
+		id[pre + 128] = 'r';
+		id[pre + 129] = '\0';
+		out = capture(send_created, &r, &len);
+		CHECK(reply_header(out, "X-Request-Id", h, sizeof(h)) == NULL);
+		free(out);
+	}
+}
+
+static void test_reason_and_param(void)
+{
+	char *env[] = { "REQUEST_METHOD=PUT", "PATH_INFO=/7", "EMPTY=", NULL };
+	struct http_req r = { env, NULL, NULL };
+
+	CHECK(strcmp(http_reason(200), "OK") == 0);
+	CHECK(strcmp(http_reason(404), "Not Found") == 0);
+	CHECK(strcmp(http_reason(405), "Method Not Allowed") == 0);
+	CHECK(strcmp(http_reason(413), "Content Too Large") == 0);
+	CHECK(strcmp(http_reason(415), "Unsupported Media Type") == 0);
+	CHECK(strcmp(http_reason(503), "Service Unavailable") == 0);
+	CHECK(http_reason(299) != NULL);
+
+	CHECK(strcmp(http_param(&r, "REQUEST_METHOD"), "PUT") == 0);
+	CHECK(strcmp(http_param(&r, "PATH_INFO"), "/7") == 0);
+	CHECK(strcmp(http_param(&r, "EMPTY"), "") == 0);
+	CHECK(strcmp(http_param(&r, "QUERY_STRING"), "") == 0);
+	CHECK(strcmp(http_param(&r, "REQUEST"), "") == 0);
+}
+
+int main(void)
+{
+	test_query_param();
+	test_require_json();
+	test_read_body();
+	test_problem();
+	test_send();
+	test_reason_and_param();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed == 0 ? 0 : 1;
+}
