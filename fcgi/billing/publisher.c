@@ -162,7 +162,7 @@ int main(void)
 	/* A socket on fd 0 wins over BILLING_FCGI_ADDR: lighttpd passes its whole environment. */
 	if (!spawned_with_socket() && env_str("GATEWAY_INTERFACE", NULL) == NULL)
 		listen_addr = env_str("BILLING_FCGI_ADDR", NULL);
-	threads = (int)env_long("BILLING_PUBLISHER_THREADS", 16, 1, 256);
+	threads = (int)env_long("BILLING_PUBLISHER_THREADS", 32, 1, 256);
 	max_body = (size_t)env_long("REQUEST_BODY_MAX_KB", 64, 1, 16384) * 1024;
 	timeout_ms = env_long("BILLING_CONFIRM_TIMEOUT_MS", 5000, 100, 60000);
 	if (broker_config_init(&broker_cfg, env_str("RABBITMQ_URL", "amqp://guest:guest@localhost:5672/"),

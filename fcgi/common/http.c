@@ -115,16 +115,23 @@ static const char *request_id(const struct http_req *r)
 	return id;
 }
 
-void http_send(const struct http_req *r, int status, const char *content_type,
-	       const char *extra_headers, const char *body, size_t len)
+static int is_head(const struct http_req *r)
+{
+	return strcmp(http_param(r, "REQUEST_METHOD"), "HEAD") == 0;
+}
+
+/* The status line and headers; with_length is 0 for a streamed body of unknown length. */
+static void write_head(const struct http_req *r, int status, const char *content_type,
+		       const char *extra_headers, int with_length, size_t len)
 {
 	const char *rid = request_id(r);
-	char head[1024];
+	char head[1024], length[48] = "";
 	int n;
 
-	n = snprintf(head, sizeof(head),
-		     "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n%s%s%s%s\r\n",
-		     status, http_reason(status), content_type, (unsigned long)len,
+	if (with_length)
+		snprintf(length, sizeof(length), "Content-Length: %lu\r\n", (unsigned long)len);
+	n = snprintf(head, sizeof(head), "Status: %d %s\r\nContent-Type: %s\r\n%s%s%s%s%s\r\n",
+		     status, http_reason(status), content_type, length,
 		     *rid ? "X-Request-Id: " : "", rid, *rid ? "\r\n" : "",
 		     extra_headers ? extra_headers : "");
 	if (n < 0 || (size_t)n >= sizeof(head)) {
@@ -132,9 +139,104 @@ void http_send(const struct http_req *r, int status, const char *content_type,
 		return;
 	}
 	write_out(r, head, (size_t)n);
-	if (strcmp(http_param(r, "REQUEST_METHOD"), "HEAD") != 0)
+}
+
+void http_send(const struct http_req *r, int status, const char *content_type,
+	       const char *extra_headers, const char *body, size_t len)
+{
+	write_head(r, status, content_type, extra_headers, 1, len);
+	if (!is_head(r))
 		write_out(r, body, len);
 	if (r->out == NULL)
+		fflush(stdout);
+}
+
+void http_body_begin(struct http_body *b, const struct http_req *r, int status,
+		     const char *content_type, const char *extra_headers)
+{
+	b->r = r;
+	b->status = status;
+	b->content_type = content_type;
+	b->extra_headers = extra_headers;
+	b->streaming = 0;
+	b->len = 0;
+}
+
+static void body_flush(struct http_body *b)
+{
+	if (!b->streaming) {
+		write_head(b->r, b->status, b->content_type, b->extra_headers, 0, 0);
+		b->streaming = 1;
+	}
+	if (!is_head(b->r))
+		write_out(b->r, b->buf, b->len);
+	b->len = 0;
+}
+
+void http_body_add(struct http_body *b, const char *s, size_t n)
+{
+	while (n > 0) {
+		size_t room = sizeof(b->buf) - b->len, take = n < room ? n : room;
+
+		memcpy(b->buf + b->len, s, take);
+		b->len += take;
+		s += take;
+		n -= take;
+		if (b->len == sizeof(b->buf))
+			body_flush(b);
+	}
+}
+
+void http_body_add_str(struct http_body *b, const char *s)
+{
+	http_body_add(b, s, strlen(s));
+}
+
+void http_body_add_json_string(struct http_body *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t plain = 0;
+
+	http_body_add(b, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6] = { '\\', 0 };
+		size_t elen = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		http_body_add(b, s + plain, i - plain);   /* the run of characters before c */
+		plain = i + 1;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			elen = 6;
+		}
+		http_body_add(b, esc, elen);
+	}
+	http_body_add(b, s + plain, n - plain);
+	http_body_add(b, "\"", 1);
+}
+
+void http_body_end(struct http_body *b)
+{
+	if (b->streaming) {
+		body_flush(b);
+	} else {
+		write_head(b->r, b->status, b->content_type, b->extra_headers, 1, b->len);
+		if (!is_head(b->r))
+			write_out(b->r, b->buf, b->len);
+	}
+	if (b->r->out == NULL)
 		fflush(stdout);
 }
 

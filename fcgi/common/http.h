@@ -31,6 +31,28 @@ int http_require_json(const struct http_req *r);
 void http_send(const struct http_req *r, int status, const char *content_type,
 	       const char *extra_headers, const char *body, size_t len);
 
+/*
+ * A reply whose body is written in pieces. Headers wait until the buffer first fills:
+ * a body that fits is sent with Content-Length, a larger one streams without it.
+ */
+struct http_body {
+	const struct http_req *r;
+	int status;
+	const char *content_type;
+	const char *extra_headers;
+	int streaming;              /* headers sent, buffer flushed at least once */
+	size_t len;
+	char buf[16384];
+};
+
+void http_body_begin(struct http_body *b, const struct http_req *r, int status,
+		     const char *content_type, const char *extra_headers);
+void http_body_add(struct http_body *b, const char *s, size_t n);
+void http_body_add_str(struct http_body *b, const char *s);
+/* Adds s[0..n) as a JSON string literal: quoted, with '"', '\\' and controls escaped. */
+void http_body_add_json_string(struct http_body *b, const char *s, size_t n);
+void http_body_end(struct http_body *b);
+
 /* Sends a JSON body (application/json). */
 void http_send_json(const struct http_req *r, int status, const char *extra_headers,
 		    const char *json);

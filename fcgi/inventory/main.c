@@ -49,7 +49,7 @@ int main(void)
 	listen_addr = env_str("INVENTORY_FCGI_ADDR", "127.0.0.1:9000");
 	if (env_str("GATEWAY_INTERFACE", NULL) != NULL)
 		listen_addr = NULL;
-	threads = (int)env_long("INVENTORY_THREADS", 16, 1, 256);
+	threads = (int)env_long("INVENTORY_THREADS", 32, 1, 256);
 	max_body = (size_t)env_long("REQUEST_BODY_MAX_KB", 64, 1, 16384) * 1024;
 	return fcgi_server_run(&app, listen_addr, threads);
 }

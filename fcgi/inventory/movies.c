@@ -13,8 +13,8 @@
 #define LIST_LIMIT_MAX 1000
 
 /*
- * JSON is built by PostgreSQL: one round trip, one cell, sent as it comes.
- * row_to_json over (id, title, description) gives compact {"id":1,"title":...}.
+ * Statements return plain columns (id, title, description); C writes the JSON as it
+ * reads the rows, so the list streams without PostgreSQL building one big string.
  */
 #define MOVIE_COLUMNS "id, title, description"
 
@@ -22,22 +22,18 @@ enum { STMT_LIST, STMT_GET, STMT_INSERT, STMT_UPDATE, STMT_DELETE, STMT_DELETE_A
 
 const struct db_stmt movie_statements[] = {
 	[STMT_LIST] = { "movies_list",
-		"SELECT '[' || coalesce(string_agg(row_to_json(m)::text, ',' ORDER BY m.id), '') || ']'"
-		" FROM (SELECT " MOVIE_COLUMNS " FROM movies"
-		"       WHERE $1::text IS NULL OR strpos(lower(title), lower($1::text)) > 0"
-		"       ORDER BY id LIMIT $2::bigint OFFSET $3::bigint) m", 3 },
+		"SELECT " MOVIE_COLUMNS " FROM movies"
+		" WHERE $1::text IS NULL OR strpos(lower(title), lower($1::text)) > 0"
+		" ORDER BY id LIMIT $2::bigint OFFSET $3::bigint", 3 },
 	[STMT_GET] = { "movies_get",
-		"SELECT row_to_json(m)::text FROM"
-		" (SELECT " MOVIE_COLUMNS " FROM movies WHERE id = $1::bigint) m", 1 },
+		"SELECT " MOVIE_COLUMNS " FROM movies WHERE id = $1::bigint", 1 },
 	[STMT_INSERT] = { "movies_insert",
-		"WITH m AS (INSERT INTO movies (title, description) VALUES ($1::text, $2::text)"
-		"           RETURNING " MOVIE_COLUMNS ")"
-		" SELECT id, row_to_json(m)::text FROM m", 2 },
+		"INSERT INTO movies (title, description) VALUES ($1::text, $2::text)"
+		" RETURNING " MOVIE_COLUMNS, 2 },
 	[STMT_UPDATE] = { "movies_update",
-		"WITH m AS (UPDATE movies SET title = coalesce($2::text, title),"
-		"           description = CASE WHEN $3::boolean THEN $4::text ELSE description END"
-		"           WHERE id = $1::bigint RETURNING " MOVIE_COLUMNS ")"
-		" SELECT row_to_json(m)::text FROM m", 4 },
+		"UPDATE movies SET title = coalesce($2::text, title),"
+		" description = CASE WHEN $3::boolean THEN $4::text ELSE description END"
+		" WHERE id = $1::bigint RETURNING " MOVIE_COLUMNS, 4 },
 	[STMT_DELETE] = { "movies_delete", "DELETE FROM movies WHERE id = $1::bigint", 1 },
 	[STMT_DELETE_ALL] = { "movies_delete_all", "DELETE FROM movies", 0 },
 };
@@ -76,12 +72,30 @@ static int answer_db_failure(const struct http_req *r, PGresult *res)
 	return 1;
 }
 
-/* Sends cell (0, col) of a successful result, JSON built by PostgreSQL, as the body. */
-static void send_cell(const struct http_req *r, int status, const char *extra_headers,
-		      const PGresult *res, int col)
+/* {"id":1,"title":"...","description":"..." or null} from row of res. */
+static void add_movie(struct http_body *b, const PGresult *res, int row)
 {
-	http_send(r, status, "application/json", extra_headers, PQgetvalue(res, 0, col),
-		  (size_t)PQgetlength(res, 0, col));
+	http_body_add_str(b, "{\"id\":");
+	http_body_add_str(b, PQgetvalue(res, row, 0));
+	http_body_add_str(b, ",\"title\":");
+	http_body_add_json_string(b, PQgetvalue(res, row, 1), (size_t)PQgetlength(res, row, 1));
+	http_body_add_str(b, ",\"description\":");
+	if (PQgetisnull(res, row, 2))
+		http_body_add_str(b, "null");
+	else
+		http_body_add_json_string(b, PQgetvalue(res, row, 2),
+					  (size_t)PQgetlength(res, row, 2));
+	http_body_add_str(b, "}");
+}
+
+static void send_movie(const struct http_req *r, int status, const char *extra_headers,
+		       const PGresult *res)
+{
+	struct http_body b;
+
+	http_body_begin(&b, r, status, "application/json", extra_headers);
+	add_movie(&b, res, 0);
+	http_body_end(&b);
 }
 
 /* Answers with the one movie res holds, or 404 when the statement matched none. */
@@ -92,7 +106,7 @@ static void answer_movie(const struct http_req *r, PGresult *res, long long id)
 	if (PQntuples(res) == 0)
 		not_found(r, id);
 	else
-		send_cell(r, 200, NULL, res, 0);
+		send_movie(r, 200, NULL, res);
 	PQclear(res);
 }
 
@@ -122,6 +136,7 @@ void movies_list(struct inventory *inv, const struct http_req *r, long long id)
 {
 	char title[4 * MOVIE_TITLE_MAX + 1], limit_s[24], offset_s[24];
 	long long limit = LIST_LIMIT_MAX, offset = 0;
+	struct http_body b;
 	int has_title;
 	long chars;
 	PGresult *res;
@@ -145,7 +160,15 @@ void movies_list(struct inventory *inv, const struct http_req *r, long long id)
 	res = db_exec(inv->db, STMT_LIST, params, 1);
 	if (answer_db_failure(r, res))
 		return;
-	send_cell(r, 200, NULL, res, 0);
+	http_body_begin(&b, r, 200, "application/json", NULL);
+	http_body_add_str(&b, "[");
+	for (int row = 0; row < PQntuples(res); row++) {
+		if (row > 0)
+			http_body_add_str(&b, ",");
+		add_movie(&b, res, row);
+	}
+	http_body_add_str(&b, "]");
+	http_body_end(&b);
 	PQclear(res);
 }
 
@@ -200,7 +223,7 @@ void movies_create(struct inventory *inv, const struct http_req *r, long long id
 		return;
 	snprintf(location, sizeof(location), "Location: /api/movies/%s\r\n",
 		 PQgetvalue(res, 0, 0));
-	send_cell(r, 201, location, res, 1);
+	send_movie(r, 201, location, res);
 	PQclear(res);
 }
 

@@ -459,6 +459,59 @@ static void test_send(void)
 	}
 }
 
+static void send_escaped(const struct http_req *r)
+{
+	static const char raw[] = "a\"b\\c\n\r\t\b\f\x01\x1f/\xc3\xa9 end";
+	struct http_body b;
+
+	http_body_begin(&b, r, 200, "application/json", NULL);
+	http_body_add_json_string(&b, raw, sizeof(raw) - 1);
+	http_body_end(&b);
+}
+
+/* 40,000 bytes in 4-byte pieces: more than the body buffer, so it streams. */
+static void send_large(const struct http_req *r)
+{
+	struct http_body b;
+
+	http_body_begin(&b, r, 200, "application/json", NULL);
+	for (int i = 0; i < 10000; i++)
+		http_body_add(&b, "abcd", 4);
+	http_body_end(&b);
+}
+
+static void test_body(void)
+{
+	char *get_env[] = { "REQUEST_METHOD=GET", NULL };
+	char *head_env[] = { "REQUEST_METHOD=HEAD", NULL };
+	struct http_req r = { get_env, NULL, NULL };
+	const char *body;
+	char h[64], *out;
+	size_t len;
+
+	/* a body that fits the buffer keeps its Content-Length */
+	out = capture(send_escaped, &r, &len);
+	body = reply_body(out);
+	CHECK(body && strcmp(body, "\"a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f/\xc3\xa9 end\"") == 0);
+	CHECK(reply_header(out, "Content-Length", h, sizeof(h)) &&
+	      (size_t)atoi(h) == strlen(body));
+	free(out);
+
+	/* a larger one streams whole, without Content-Length */
+	out = capture(send_large, &r, &len);
+	body = reply_body(out);
+	CHECK(body && strlen(body) == 40000 && strncmp(body + 39996, "abcd", 4) == 0);
+	CHECK(reply_header(out, "Content-Length", h, sizeof(h)) == NULL);
+	CHECK(strncmp(out, "Status: 200 OK\r\n", 16) == 0);
+	free(out);
+
+	/* HEAD: headers only, even when the body would have streamed */
+	r.envp = head_env;
+	out = capture(send_large, &r, &len);
+	CHECK(reply_body(out) && reply_body(out)[0] == '\0');
+	free(out);
+}
+
 static void test_reason_and_param(void)
 {
 	char *env[] = { "REQUEST_METHOD=PUT", "PATH_INFO=/7", "EMPTY=", NULL };
@@ -486,6 +539,7 @@ int main(void)
 	test_read_body();
 	test_problem();
 	test_send();
+	test_body();
 	test_reason_and_param();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
