@@ -22,13 +22,17 @@ load_env_file() {
 	done < "$1"
 }
 
+# What the gateway config needs in pieces, derived from the one address.
+derive_env() {
+	export INVENTORY_FCGI_HOST=${INVENTORY_FCGI_ADDR%:*}
+	export INVENTORY_FCGI_PORT=${INVENTORY_FCGI_ADDR##*:}
+}
+
 load_env() {
 	[ -f "$PROJECT_ROOT/.env" ] || cp "$PROJECT_ROOT/.env.example" "$PROJECT_ROOT/.env"
 	load_env_file "$PROJECT_ROOT/.env"
 	load_env_file "$PROJECT_ROOT/.env.example"
-	# What the gateway config needs in pieces, derived from the one address.
-	export INVENTORY_FCGI_HOST=${INVENTORY_FCGI_ADDR%:*}
-	export INVENTORY_FCGI_PORT=${INVENTORY_FCGI_ADDR##*:}
+	derive_env
 	export RUN_DIR=${RUN_DIR:-$PROJECT_ROOT/.run}
 	export BUILD_DIR=${BUILD_DIR:-$PROJECT_ROOT/build/release}
 	export PM2=${PM2:-$PROJECT_ROOT/scripts/node_modules/.bin/pm2}

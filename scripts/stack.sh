@@ -215,26 +215,29 @@ rabbit_up() {
 
 # ---- A whole private stack (tests, benchmark) -------------------------------
 
-# private_stack_env NAME: a temporary STACK_DIR and private ports that win over .env
-# (load_env never overrides a variable that is set).
+# private_stack_env NAME: a temporary STACK_DIR and private ports and folders, over
+# .env's settings. Credentials stay .env's: the private services are set up with them.
 private_stack_env() {
 	STACK_DIR=$(mktemp -d "/tmp/movies-$1.XXXXXX")
 	chmod 755 "$STACK_DIR"
 	export STACK_DIR
+	load_env
 	export API_GATEWAY_PORT=${TEST_GATEWAY_PORT:-18080} GATEWAY_BIND=127.0.0.1
 	export INVENTORY_FCGI_ADDR=127.0.0.1:${TEST_INVENTORY_PORT:-19000}
 	export POSTGRES_HOST=127.0.0.1 POSTGRES_PORT=${TEST_PG_PORT:-15432}
 	export POSTGRES_BILLING_HOST=127.0.0.1 POSTGRES_BILLING_PORT=$POSTGRES_PORT
-	export RABBITMQ_URL=amqp://guest:guest@127.0.0.1:${TEST_RABBIT_PORT:-16672}/
+	rabbit_url_parts
+	export RABBITMQ_URL="amqp://$AMQP_USER:$AMQP_PASS@127.0.0.1:${TEST_RABBIT_PORT:-16672}/${AMQP_VHOST#/}"
 	export RUN_DIR=$STACK_DIR/run PM2_HOME=$STACK_DIR/pm2
-	export BUILD_DIR=${BUILD_DIR:-$PROJECT_ROOT/${BUILD:-build/release}}
-	load_env
+	export BUILD_DIR=$PROJECT_ROOT/${BUILD:-build/release}
+	derive_env
 }
 
 private_stack_up() {
 	private_pg_start
 	db_setup
 	private_rabbit_start
+	rabbit_setup
 	"$PM2" start "$PROJECT_ROOT/scripts/ecosystem.config.js" >/dev/null
 	wait_for 30 curl -fsS -o /dev/null "http://127.0.0.1:$API_GATEWAY_PORT/api/movies" ||
 		{ echo "the gateway did not come up" >&2; return 1; }

@@ -87,7 +87,7 @@ export RABBITMQ_URL=amqp://movies:mq-$(random_secret)@localhost:5672/
 
 check_no_credentials_in_tree() {
 	local hits
-	hits=$(git -C "$PROJECT_ROOT" grep -nE 'guest:guest|(PASSWORD|password)[=:][[:space:]]*"?postgres' \
+	hits=$(git -C "$PROJECT_ROOT" grep -nE 'guest[:]guest|(PASSWORD|password)[=:][[:space:]]*"?postgres' \
 		-- ':!.env.example' ':!README.md' ':!docs' || true)
 	[ -z "$hits" ] || { echo "credentials outside .env:"; echo "$hits"; return 1; }
 }

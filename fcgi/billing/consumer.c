@@ -272,7 +272,7 @@ int main(void)
 	batch_size = env_long("BILLING_BATCH_SIZE", 500, 1, 10000);
 	c.batch_wait_ms = (int)env_long("BILLING_BATCH_WAIT_MS", 20, 1, 1000);
 	timeout_ms = env_long("BILLING_CONFIRM_TIMEOUT_MS", 5000, 100, 60000);
-	if (broker_config_init(&c.cfg, env_str("RABBITMQ_URL", "amqp://guest:guest@localhost:5672/"),
+	if (broker_config_init(&c.cfg, env_require("RABBITMQ_URL"),
 			       env_str("QUEUE_NAME", "billing_queue"), (int)timeout_ms) != 0)
 		return 1;
 	install_signal_handlers();

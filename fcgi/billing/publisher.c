@@ -165,7 +165,7 @@ int main(void)
 	threads = (int)env_long("BILLING_PUBLISHER_THREADS", 32, 1, 256);
 	max_body = (size_t)env_long("REQUEST_BODY_MAX_KB", 64, 1, 16384) * 1024;
 	timeout_ms = env_long("BILLING_CONFIRM_TIMEOUT_MS", 5000, 100, 60000);
-	if (broker_config_init(&broker_cfg, env_str("RABBITMQ_URL", "amqp://guest:guest@localhost:5672/"),
+	if (broker_config_init(&broker_cfg, env_require("RABBITMQ_URL"),
 			       env_str("QUEUE_NAME", "billing_queue"), (int)timeout_ms) != 0)
 		return 1;
 	status = fcgi_server_run(&app, listen_addr, threads);

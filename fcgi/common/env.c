@@ -13,6 +13,15 @@ const char *env_str(const char *name, const char *def)
 	return (v == NULL || *v == '\0') ? def : v;
 }
 
+const char *env_require(const char *name)
+{
+	const char *v = env_str(name, NULL);
+
+	if (v == NULL)
+		fatalx("%s must be set (see .env.example)", name);
+	return v;
+}
+
 long env_long(const char *name, long def, long min, long max)
 {
 	const char *v = getenv(name);

@@ -86,8 +86,9 @@ fcgi_get() {
 	run fcgi_get gateway-vm
 	assert_success
 	assert_line --partial "Content-Type: application/json"
+	# libfcgi closes a connection from an address not in FCGI_WEB_SERVER_ADDRS unanswered
 	run fcgi_get outside
-	refute_line --partial "Content-Type: application/json"
+	refute_output --partial "Content-Type: application/json"
 }
 
 @test "PostgreSQL stays local to its host; the gateway reaches RabbitMQ on billing-vm" {
