@@ -30,7 +30,7 @@ ifneq ($(V),1)
 Q = @
 endif
 
-.PHONY: all run stop test test-hosts deps clean
+.PHONY: all run stop test test-hosts deps clean bench
 all: $(PROGRAMS) $(UNIT_TESTS)
 
 $(BUILD)/%.o: fcgi/%.c
@@ -62,6 +62,12 @@ stop:
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) scripts/test.sh
+
+# make bench [QUICK=1]: scripts/bench.sh, results in docs/bench/ (QUICK: a smoke run).
+bench:
+	$(Q)scripts/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)QUICK=$(QUICK) BUILD=$(BUILD) scripts/bench.sh
 
 test-hosts: deps
 	$(Q)scripts/test-hosts.sh
