@@ -78,7 +78,10 @@ static void db_drop(struct db *db)
 
 int db_ready(struct db *db)
 {
-	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+	/* Reading what the server sent while idle (a shutdown notice, EOF) reveals a dead
+	 * connection before a statement that must not be retried is sent on it. */
+	if (db->conn != NULL && PQconsumeInput(db->conn) == 1 &&
+	    PQstatus(db->conn) == CONNECTION_OK)
 		return 0;
 	db_drop(db);
 	db->conn = PQconnectdbParams(db->keys, db->values, 0);
