@@ -11,19 +11,7 @@
 #include "billing/order_batch.h"
 #include "common/json_input.h"
 
-static int passed, failed;
-
-#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
-
-static void check(int ok, const char *what, const char *file, int line)
-{
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL %s:%d: %s\n", file, line, what);
-}
+#include "check.h"
 
 static void test_message_id_valid(void)
 {

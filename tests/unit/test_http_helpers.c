@@ -13,19 +13,7 @@
 
 #include "common/http.h"
 
-static int passed, failed;
-
-#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
-
-static void check(int ok, const char *what, const char *file, int line)
-{
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL %s:%d: %s\n", file, line, what);
-}
+#include "check.h"
 
 static void die(const char *what)
 {

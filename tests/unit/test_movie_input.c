@@ -10,19 +10,7 @@
 #include "common/json_input.h"
 #include "inventory/movie_input.h"
 
-static int passed, failed;
-
-#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
-
-static void check(int ok, const char *what, const char *file, int line)
-{
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL %s:%d: %s\n", file, line, what);
-}
+#include "check.h"
 
 /* NULL-safe string equality for fields that may legitimately be NULL. */
 static int same(const char *a, const char *b)
