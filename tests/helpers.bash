@@ -27,6 +27,24 @@ body() {
 	cat "$BATS_TEST_TMPDIR/body"
 }
 
+# parallel_http N METHOD PATH [JSON]: N requests, 32 at a time; prints one status per line.
+parallel_http() {
+	local n=$1 method=$2 path=$3 data=${4-} cfg i
+	cfg=$(mktemp "$BATS_TEST_TMPDIR/parallel.XXXXXX")
+	data=${data//\\/\\\\}
+	data=${data//\"/\\\"}
+	for ((i = 1; i <= n; i++)); do
+		# "next" separates requests; one after the last would start an empty one
+		[ "$i" -eq 1 ] || echo next
+		printf 'url = "%s%s"\nrequest = "%s"\n' "$BASE_URL" "$path" "$method"
+		if [ -n "$data" ]; then
+			printf 'header = "Content-Type: application/json"\ndata = "%s"\n' "$data"
+		fi
+		printf 'output = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n'
+	done >"$cfg"
+	curl -sS --no-progress-meter --max-time 60 --parallel --parallel-max 32 -K "$cfg"
+}
+
 # wait_until SECONDS CMD...: re-runs CMD every 0.1 s until it succeeds; 1 on timeout.
 wait_until() {
 	wait_for "$@"

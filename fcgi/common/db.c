@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,23 @@ void db_free(struct db *db)
 	free(db);
 }
 
+/* Length of a libpq message without the newlines it ends with, for one-line logs. */
+static int db_msg_len(const char *msg)
+{
+	size_t len = strlen(msg);
+
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+		len--;
+	return len > 4096 ? 4096 : (int)len;
+}
+
+/* Server notices (such as a shutdown notice) go to the log, not raw to stderr. */
+static void db_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warnx("database notice: %.*s", db_msg_len(msg), msg);
+}
+
 static int db_prepare_all(struct db *db)
 {
 	for (int i = 0; i < db->nstmts; i++) {
@@ -62,7 +81,8 @@ static int db_prepare_all(struct db *db)
 		int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 
 		if (!ok)
-			log_warnx("prepare %s: %s", db->stmts[i].name, PQerrorMessage(db->conn));
+			log_warnx("prepare %s: %.*s", db->stmts[i].name,
+				  db_msg_len(PQerrorMessage(db->conn)), PQerrorMessage(db->conn));
 		PQclear(res);
 		if (!ok)
 			return -1;
@@ -76,23 +96,46 @@ static void db_drop(struct db *db)
 	db->conn = NULL;
 }
 
+/* Whether an idle connection is still open. Reading what the server sent while idle
+ * reveals a closed one before a statement that must not be retried is sent on it; a
+ * shutdown sends a notice and then EOF, which takes one read each. */
+static int db_alive(PGconn *conn)
+{
+	struct pollfd pfd = { .fd = PQsocket(conn), .events = POLLIN };
+
+	for (int reads = 0; reads < 8; reads++) {
+		int ready;
+
+		if (PQstatus(conn) != CONNECTION_OK)
+			return 0;
+		ready = poll(&pfd, 1, 0);
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0)
+			return ready == 0;
+		if (PQconsumeInput(conn) != 1)
+			return 0;
+	}
+	return 0; /* a stream of unsolicited data: not a connection to trust */
+}
+
 int db_ready(struct db *db)
 {
-	/* Reading what the server sent while idle (a shutdown notice, EOF) reveals a dead
-	 * connection before a statement that must not be retried is sent on it. */
-	if (db->conn != NULL && PQconsumeInput(db->conn) == 1 &&
-	    PQstatus(db->conn) == CONNECTION_OK)
+	if (db->conn != NULL && db_alive(db->conn))
 		return 0;
 	db_drop(db);
 	db->conn = PQconnectdbParams(db->keys, db->values, 0);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		const char *why = db->conn ? PQerrorMessage(db->conn) : "out of memory";
+
 		if (!db->was_down)
-			log_warnx("database %s unavailable: %s", db->values[2] ? db->values[2] : "",
-				  db->conn ? PQerrorMessage(db->conn) : "out of memory");
+			log_warnx("database %s unavailable: %.*s", db->values[2] ? db->values[2] : "",
+				  db_msg_len(why), why);
 		db->was_down = 1;
 		db_drop(db);
 		return -1;
 	}
+	PQsetNoticeProcessor(db->conn, db_notice, NULL);
 	if (db_prepare_all(db) != 0) {
 		db->was_down = 1;
 		db_drop(db);

@@ -14,15 +14,8 @@ teardown() {
 # post_orders N USER: N orders for USER through the gateway, 32 at a time;
 # prints how many were confirmed with 200.
 post_orders() {
-	local cfg=$BATS_TEST_TMPDIR/orders.curl i
-	for ((i = 1; i <= $1; i++)); do
-		# "next" separates requests; one after the last would start an empty one
-		[ "$i" -eq 1 ] || echo next
-		printf 'url = "%s/api/billing"\nrequest = "POST"\nheader = "Content-Type: application/json"\n' "$BASE_URL"
-		printf 'data = "{\\"user_id\\": \\"%s\\", \\"number_of_items\\": 1, \\"total_amount\\": \\"1.00\\"}"\n' "$2"
-		printf 'output = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n'
-	done > "$cfg"
-	curl -sS --no-progress-meter --max-time 60 --parallel --parallel-max 32 -K "$cfg" |
+	parallel_http "$1" POST /api/billing \
+		"{\"user_id\": \"$2\", \"number_of_items\": 1, \"total_amount\": \"1.00\"}" |
 		grep -c '^200$' || true
 }
 

@@ -140,3 +140,19 @@ app_pid() {
 	assert_equal "$(app_pid)" "$pid"
 	assert_equal "$(sql_movies "SELECT count(*) FROM movies WHERE title = '$TAG while down'")" 0
 }
+
+@test "after a PostgreSQL restart every write succeeds at once, whichever worker takes it" {
+	local statuses
+	# Give many worker threads a connection of their own, which the restart then closes.
+	statuses=$(parallel_http 200 GET "/api/movies?limit=1")
+	assert_equal "$(grep -vc '^200$' <<<"$statuses")" 0
+	PG_STOPPED=1
+	pg_stop
+	pg_start
+	PG_STOPPED=0
+	# A POST is never retried on a connection that failed mid-statement, so a worker
+	# must notice its closed connection before sending the insert.
+	statuses=$(parallel_http 200 POST /api/movies "{\"title\":\"$TAG after restart\"}")
+	assert_equal "$(sort <<<"$statuses" | uniq -c | sed 's/^ *//')" "200 201"
+	assert_equal "$(sql_movies "SELECT count(*) FROM movies WHERE title = '$TAG after restart'")" 200
+}
