@@ -34,9 +34,13 @@ fi
 
 # The Node tools, as locked. Hosts that only run the platform (provisioning sets
 # NODE_RUNTIME_ONLY=1) skip the development tools such as the OpenAPI linter.
+# A full install also serves a runtime-only host: no npm call (the three-host test
+# runs provisioning in network namespaces that cannot reach npm).
 cd "$PROJECT_ROOT/scripts"
-want="$(sha256sum package-lock.json | cut -d' ' -f1) runtime-only=${NODE_RUNTIME_ONLY:-0}"
-if [ "$(cat node_modules/.installed 2>/dev/null)" != "$want" ]; then
+lock=$(sha256sum package-lock.json | cut -d' ' -f1)
+want="$lock runtime-only=${NODE_RUNTIME_ONLY:-0}"
+have=$(cat node_modules/.installed 2>/dev/null || true)
+if [ "$have" != "$want" ] && [ "$have" != "$lock runtime-only=0" ]; then
 	omit=()
 	[ "${NODE_RUNTIME_ONLY:-0}" = 1 ] && omit=(--omit=dev)
 	npm ci --no-audit --no-fund --loglevel=error "${omit[@]}" >/dev/null

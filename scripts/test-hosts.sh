@@ -52,9 +52,22 @@ cleanup() {
 	rm -rf "$HOSTS_DIR"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# An interrupted run (killed before its EXIT trap) leaves namespaces and the bridge.
+remove_leftovers() {
+	local host
+	for host in "${HOSTS[@]}"; do
+		ip netns pids "$host" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+		ip netns del "$host" 2>/dev/null || true
+		rm -rf "/etc/netns/$host"
+	done
+	ip link del "$BRIDGE" 2>/dev/null || true
+}
 
 make_network() {
 	local host i=0
+	remove_leftovers
 	ip link add "$BRIDGE" type bridge
 	ip addr add "$OUTSIDE_IP/24" dev "$BRIDGE"
 	ip link set "$BRIDGE" up
