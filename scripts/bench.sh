@@ -173,12 +173,14 @@ bench_line() { sed -n "s/^BENCH .*\<$2=\([0-9.]*\).*/\1/p" "$1"; }
 
 # run_wrk KEY SCRIPT PATH [ARGS...]: warm-up, then the measured run; saves its numbers.
 run_wrk() {
-	local key=$1 out=$WORK/raw/$1.txt requests non2xx socket
+	local key=$1 out=$WORK/raw/$1.txt requests non2xx socket cpu_before cpu_after
 	shift
 	if [ "$WARMUP" -gt 0 ]; then
 		wrk_ "$WARMUP" "$@" > "$WORK/raw/$key.warmup.txt"
 	fi
+	cpu_before=$(cpu_sample)
 	wrk_ "$DURATION" "$@" > "$out"
+	cpu_after=$(cpu_sample)
 	requests=$(bench_line "$out" requests)
 	non2xx=$(bench_line "$out" non2xx)
 	socket=$(bench_line "$out" socket)
@@ -186,6 +188,7 @@ run_wrk() {
 		cat "$out" >&2
 		return 1
 	fi
+	[ "$requests" -gt 0 ] && save_cpu "$key" "$requests" "$cpu_before" "$cpu_after"
 	save_result "$key" "$(bench_line "$out" rps)" "$(bench_line "$out" p50_us)" \
 		"$(bench_line "$out" p99_us)" "$non2xx" "$socket"
 	if [ $((requests - non2xx)) -le 0 ]; then
@@ -254,6 +257,56 @@ snapshot_rss() {
 	local pids
 	read -r -a pids < <(process_pids)
 	rss_kb "${pids[@]}" > "$WORK/rss-$1"
+}
+
+# ---- CPU -------------------------------------------------------------------------
+# Where a scenario's CPU goes: ticks each part of the stack used during the measured
+# run, per request. "rest" is the machine's busy time the parts do not account for:
+# wrk, PM2 and kernel work not charged to a process.
+
+CPU_PARTS=(lighttpd inventory_app billing_publisher billing_app PostgreSQL RabbitMQ)
+CLK_TCK=$(getconf CLK_TCK)
+
+# proc_ticks PID: CPU ticks of PID and of its children it has reaped.
+proc_ticks() {
+	local t
+	t=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 + $14 + $15 }' || true)
+	echo "${t:-0}"
+}
+
+# tree_ticks PID: proc_ticks of PID and of its living children (server processes).
+tree_ticks() {
+	local sum child
+	[[ $1 =~ ^[1-9][0-9]*$ ]] || { echo 0; return; }
+	sum=$(proc_ticks "$1")
+	for child in $(pgrep -P "$1" || true); do sum=$((sum + $(proc_ticks "$child"))); done
+	echo "$sum"
+}
+
+# cpu_sample: "busy total" ticks of the machine, then the ticks of each of CPU_PARTS.
+cpu_sample() {
+	local pids pg rabbit
+	read -r -a pids < <(process_pids)
+	pg=$(head -n 1 "$STACK_DIR/pg/postmaster.pid" 2>/dev/null || true)
+	rabbit=$(cat "$STACK_DIR/rabbit/pid" 2>/dev/null || true)
+	awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; printf "%d %d", b, b + $5 + $6 }' /proc/stat
+	# lighttpd alone: the publisher, its child, is a part of its own
+	echo " $(proc_ticks "${pids[0]}") $(tree_ticks "${pids[1]}") $(tree_ticks "${pids[2]}")" 		"$(tree_ticks "${pids[3]}") $(tree_ticks "$pg") $(tree_ticks "$rabbit")"
+}
+
+# save_cpu KEY REQUESTS BEFORE AFTER: machine busy % and CPU µs per request of each
+# part and of the rest, from two cpu_sample lines.
+save_cpu() {
+	awk -v n="$2" -v hz="$CLK_TCK" -v a="$3" -v b="$4" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		printf "%.0f", 100 * (y[1] - x[1]) / (y[2] - x[2])
+		parts = 0
+		for (i = 3; i <= 8; i++) {
+			d = y[i] - x[i]; parts += d
+			printf " %.0f", d * 1e6 / hz / n
+		}
+		printf " %.0f %.0f\n", (y[1] - x[1] - parts) * 1e6 / hz / n, (y[1] - x[1]) * 1e6 / hz / n
+	}' > "$WORK/result/$1.cpu"
 }
 
 # ---- Scenarios -------------------------------------------------------------------
@@ -547,6 +600,20 @@ info_ratios() {
 	done
 }
 
+# cpu_table: the CPU per request of each part, for the scenarios wrk measured.
+cpu_table() {
+	local key c
+	echo "| scenario | machine busy | lighttpd | inventory_app | billing_publisher | billing_app" \
+		"| PostgreSQL | RabbitMQ | rest (wrk, kernel) | total |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for key in a b c d g; do
+		[ -s "$WORK/result/$key.cpu" ] || continue
+		read -r -a c < "$WORK/result/$key.cpu"
+		echo "| ${SHORT[$key]} | ${c[0]} % | ${c[1]} | ${c[2]} | ${c[3]} | ${c[4]} | ${c[5]}" \
+			"| ${c[6]} | ${c[7]} | ${c[8]} |"
+	done
+}
+
 rss_table() {
 	local before after i
 	read -r -a before < "$WORK/rss-before" || before=(- - - -)
@@ -619,6 +686,15 @@ write_results() {
 		echo "Other ratios:"
 		echo
 		info_ratios
+		echo
+		echo "## Where the CPU goes"
+		echo
+		echo "CPU time per request in µs during each measured run ($(nproc) cores =" \
+			"$(thousands "$(calc "$(nproc) * 1000000")") µs of CPU per second), from /proc."
+		echo "A scenario whose machine busy is near 100 % is bound by CPU: its rate is about"
+		echo "$(nproc),000,000 / total."
+		echo
+		cpu_table
 		echo
 		echo "## Resident memory"
 		echo
