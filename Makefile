@@ -63,11 +63,12 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) scripts/test.sh
 
-# make bench [QUICK=1]: scripts/bench.sh, results in docs/bench/ (QUICK: a smoke run).
+# make bench [QUICK=1] [PROFILE=1]: scripts/bench.sh, results in docs/bench/
+# (QUICK: a smoke run; PROFILE: perf profiles of the wrk scenarios too).
 bench:
-	$(Q)scripts/install-deps.sh
+	$(Q)scripts/install-deps.sh $(if $(filter-out 0,$(PROFILE)),linux-perf)
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)QUICK=$(QUICK) BUILD=$(BUILD) scripts/bench.sh
+	$(Q)QUICK=$(QUICK) PROFILE=$(PROFILE) BUILD=$(BUILD) scripts/bench.sh
 
 test-hosts: deps
 	$(Q)scripts/test-hosts.sh

@@ -16,6 +16,9 @@
 #        QUICK=1 scripts/bench.sh    smoke run (1 s per scenario, 500 orders, no soak);
 #                                    writes under the stack's temporary folder
 #        scripts/bench.sh a d soak   only these scenarios (while working on one)
+#        PROFILE=1 scripts/bench.sh  also a whole-machine perf profile of each wrk
+#                                    scenario, summed up in profile-KEY.txt beside the
+#                                    results (perf costs some speed: rates run lower)
 # Exit status: 1 when a scenario failed to run; in a full run, 2 when a target was missed.
 set -euo pipefail
 # shellcheck source=scripts/env.sh
@@ -24,6 +27,7 @@ source "$(dirname "$0")/env.sh"
 source "$PROJECT_ROOT/scripts/stack.sh"
 
 LUA_DIR=$PROJECT_ROOT/scripts/bench
+[[ ${PROFILE:-} =~ ^(|0|no|false)$ ]] && PROFILE=0 || PROFILE=1
 export BENCH_LUA_DIR=$LUA_DIR
 
 THREADS=2
@@ -173,14 +177,23 @@ bench_line() { sed -n "s/^BENCH .*\<$2=\([0-9.]*\).*/\1/p" "$1"; }
 
 # run_wrk KEY SCRIPT PATH [ARGS...]: warm-up, then the measured run; saves its numbers.
 run_wrk() {
-	local key=$1 out=$WORK/raw/$1.txt requests non2xx socket cpu_before cpu_after
+	local key=$1 out=$WORK/raw/$1.txt requests non2xx socket cpu_before cpu_after perf_pid=""
 	shift
 	if [ "$WARMUP" -gt 0 ]; then
 		wrk_ "$WARMUP" "$@" > "$WORK/raw/$key.warmup.txt"
 	fi
+	if [ "$PROFILE" = 1 ]; then
+		perf record -a -g -F 499 -o "$WORK/raw/$key.perf" -- sleep "$DURATION" \
+			> "$WORK/raw/$key.perf.log" 2>&1 &
+		perf_pid=$!
+	fi
 	cpu_before=$(cpu_sample)
 	wrk_ "$DURATION" "$@" > "$out"
 	cpu_after=$(cpu_sample)
+	if [ -n "$perf_pid" ]; then
+		wait "$perf_pid"
+		profile_summary "$key" > "$OUT/profile-$key.txt"
+	fi
 	requests=$(bench_line "$out" requests)
 	non2xx=$(bench_line "$out" non2xx)
 	socket=$(bench_line "$out" socket)
@@ -262,7 +275,7 @@ snapshot_rss() {
 # ---- CPU -------------------------------------------------------------------------
 # Where a scenario's CPU goes: ticks each part of the stack used during the measured
 # run, per request. "rest" is the machine's busy time the parts do not account for:
-# wrk, PM2 and kernel work not charged to a process.
+# the load generator (wrk or pgbench), PM2 and kernel work not charged to a process.
 
 CPU_PARTS=(lighttpd inventory_app billing_publisher billing_app PostgreSQL RabbitMQ)
 CLK_TCK=$(getconf CLK_TCK)
@@ -307,6 +320,29 @@ save_cpu() {
 		}
 		printf " %.0f %.0f\n", (y[1] - x[1] - parts) * 1e6 / hz / n, (y[1] - x[1]) * 1e6 / hz / n
 	}' > "$WORK/result/$1.cpu"
+}
+
+# profile_summary KEY: from the whole-machine perf record of a scenario, the share of
+# each process, then the hottest functions of each of our C programs and of lighttpd.
+profile_summary() {
+	local data=$WORK/raw/$1.perf comm
+	echo "perf record -a -g -F 499 during the measured run of ${LABEL[$1]}."
+	echo
+	echo "== share of all samples, by process (swapper = idle)"
+	perf report -i "$data" --no-children --sort comm --stdio -g none 2>/dev/null |
+		grep -v '^#' | grep -v '^$' > "$data.comms" || true
+	head -n 15 "$data.comms"
+	# perf truncates process names to 15 characters
+	for comm in lighttpd inventory_app billing_publish; do
+		grep -q " $comm *\$" "$data.comms" || continue
+		perf report -i "$data" --no-children --comm "$comm" --percentage relative \
+			--sort dso,sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' \
+			> "$data.$comm" || true
+		echo
+		echo "== $comm: hottest functions, share of its own samples" \
+			"(in the kernel: $(awk '$3 == "[k]" { k += $1 } END { printf "%.0f", k }' "$data.$comm") %)"
+		head -n 15 "$data.$comm"
+	done
 }
 
 # ---- Scenarios -------------------------------------------------------------------
@@ -409,23 +445,28 @@ scenario_drain() {
 # run_pgbench KEY CLIENTS ARGS...: warm-up, then the measured run with a per-transaction
 # log for the latency percentiles.
 run_pgbench() {
-	local key=$1 clients=$2 out=$WORK/raw/$1.txt logs=$WORK/pgbench-$1 tps failed p50 p99
+	local key=$1 clients=$2 out=$WORK/raw/$1.txt logs=$WORK/pgbench-$1 tps failed p50 p99 txs
+	local cpu_before cpu_after
 	shift 2
 	rm -rf "$logs"
 	mkdir -p "$logs"
 	if [ "$WARMUP" -gt 0 ]; then
 		pgbench_ -c "$clients" -j "$THREADS" -T "$WARMUP" "$@" > /dev/null 2>&1
 	fi
+	cpu_before=$(cpu_sample)
 	pgbench_ -c "$clients" -j "$THREADS" -T "$PGBENCH_SECONDS" -l --log-prefix="$logs/tx" "$@" \
 		> "$out" 2>&1
+	cpu_after=$(cpu_sample)
 	tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$out")
 	failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out")
 	[ -n "$tps" ] || { cat "$out" >&2; return 1; }
 	# Field 3 of a log line is the transaction's latency in microseconds.
 	read -r p50 p99 < <(cat "$logs"/tx.* | awk '{ print $3 }' | sort -n |
 		awk '{ v[NR] = $1 } END { print v[int(NR * 0.50 + 0.999)], v[int(NR * 0.99 + 0.999)] }')
+	txs=$(cat "$logs"/tx.* | wc -l)
 	rm -rf "$logs"
 	save_result "$key" "$tps" "$p50" "$p99" "${failed:-0}" 0
+	[ "$txs" -gt 0 ] && save_cpu "$key" "$txs" "$cpu_before" "$cpu_after"
 }
 
 # (h) The ceiling of a primary-key read.
@@ -604,9 +645,9 @@ info_ratios() {
 cpu_table() {
 	local key c
 	echo "| scenario | machine busy | lighttpd | inventory_app | billing_publisher | billing_app" \
-		"| PostgreSQL | RabbitMQ | rest (wrk, kernel) | total |"
+		"| PostgreSQL | RabbitMQ | rest (wrk or pgbench, kernel) | total |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-	for key in a b c d g; do
+	for key in a b c d g h i; do
 		[ -s "$WORK/result/$key.cpu" ] || continue
 		read -r -a c < "$WORK/result/$key.cpu"
 		echo "| ${SHORT[$key]} | ${c[0]} % | ${c[1]} | ${c[2]} | ${c[3]} | ${c[4]} | ${c[5]}" \
