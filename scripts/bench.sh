@@ -9,7 +9,8 @@
 #              (i) single-row INSERT commits, 32 clients
 #   memory     RSS of the four processes before and after, and during a 1M-request soak
 #
-# wrk: 2 threads, 32 connections, 10 s after a 2 s warm-up. Durability stays as
+# wrk: 2 threads, 32 connections, 10 s after a 2 s warm-up; every wrk and pgbench figure
+# is the median of 3 such rounds (shared hardware moves). Durability stays as
 # configured (fsync, synchronous_commit, persistent messages, confirms, manual acks).
 #
 # Usage: scripts/bench.sh            full run; writes docs/bench/results.md and chart.png
@@ -37,11 +38,11 @@ SOAK_SAMPLE_SECONDS=10
 DRAIN_TIMEOUT_SECONDS=600
 if [[ ${QUICK:-} =~ ^(|0|no|false)$ ]]; then
 	QUICK=0
-	DURATION=10 WARMUP=2 ORDERS=20000 PGBENCH_SECONDS=10 PGBENCH_SCALE=10
+	DURATION=10 WARMUP=2 ORDERS=20000 PGBENCH_SECONDS=10 PGBENCH_SCALE=10 ROUNDS=3
 	SOAK_REQUESTS=${BENCH_SOAK_REQUESTS:-1000000}
 else
 	QUICK=1
-	DURATION=1 WARMUP=0 ORDERS=500 PGBENCH_SECONDS=1 PGBENCH_SCALE=1 SOAK_REQUESTS=0
+	DURATION=1 WARMUP=0 ORDERS=500 PGBENCH_SECONDS=1 PGBENCH_SCALE=1 SOAK_REQUESTS=0 ROUNDS=1
 fi
 
 # Ports of their own, so that the benchmark and the test suite can run at the same time.
@@ -175,14 +176,12 @@ wrk_() {
 # bench_line FILE FIELD: a field of the BENCH line that common.lua's done() printed.
 bench_line() { sed -n "s/^BENCH .*\<$2=\([0-9.]*\).*/\1/p" "$1"; }
 
-# run_wrk KEY SCRIPT PATH [ARGS...]: warm-up, then the measured run; saves its numbers.
-run_wrk() {
-	local key=$1 out=$WORK/raw/$1.txt requests non2xx socket cpu_before cpu_after perf_pid=""
-	shift
-	if [ "$WARMUP" -gt 0 ]; then
-		wrk_ "$WARMUP" "$@" > "$WORK/raw/$key.warmup.txt"
-	fi
-	if [ "$PROFILE" = 1 ]; then
+# wrk_round KEY ROUND SCRIPT PATH [ARGS...]: one measured run; saves its numbers.
+wrk_round() {
+	local key=$1 round=$2 out=$WORK/raw/$1.txt requests non2xx socket cpu_before cpu_after
+	local perf_pid=""
+	shift 2
+	if [ "$PROFILE" = 1 ] && [ "$round" = 1 ]; then
 		perf record -a -g -F 499 -o "$WORK/raw/$key.perf" -- sleep "$DURATION" \
 			> "$WORK/raw/$key.perf.log" 2>&1 &
 		perf_pid=$!
@@ -208,6 +207,41 @@ run_wrk() {
 		echo "   no request succeeded" >&2
 		return 1
 	fi
+}
+
+# rounds KEY FUNCTION ARGS...: FUNCTION KEY ROUND ARGS... for ROUNDS rounds. KEY keeps
+# the round with the median rate (its latencies and CPU), with the errors of every round.
+rounds() {
+	local key=$1 fn=$2 r median non2xx=0 socket=0 v
+	shift 2
+	for ((r = 1; r <= ROUNDS; r++)); do
+		"$fn" "$key" "$r" "$@"
+		mv "$WORK/result/$key" "$WORK/result/$key.round$r"
+		if [ -f "$WORK/result/$key.cpu" ]; then
+			mv "$WORK/result/$key.cpu" "$WORK/result/$key.cpu.round$r"
+		fi
+		read -r -a v < "$WORK/result/$key.round$r"
+		non2xx=$((non2xx + v[3])) socket=$((socket + v[4]))
+		[ "$ROUNDS" = 1 ] || echo "   round $r: $(thousands "${v[0]}")/s"
+	done
+	median=$(for ((r = 1; r <= ROUNDS; r++)); do
+		echo "$(cut -d' ' -f1 "$WORK/result/$key.round$r") $r"
+	done | sort -g | sed -n "$(((ROUNDS + 1) / 2))p" | cut -d' ' -f2)
+	read -r -a v < "$WORK/result/$key.round$median"
+	save_result "$key" "${v[0]}" "${v[1]}" "${v[2]}" "$non2xx" "$socket"
+	if [ -f "$WORK/result/$key.cpu.round$median" ]; then
+		cp "$WORK/result/$key.cpu.round$median" "$WORK/result/$key.cpu"
+	fi
+}
+
+# run_wrk KEY SCRIPT PATH [ARGS...]: warm-up, then ROUNDS measured runs.
+run_wrk() {
+	local key=$1
+	shift
+	if [ "$WARMUP" -gt 0 ]; then
+		wrk_ "$WARMUP" "$@" > "$WORK/raw/$key.warmup.txt"
+	fi
+	rounds "$key" wrk_round "$@"
 }
 
 # ---- Set-up --------------------------------------------------------------------
@@ -442,17 +476,24 @@ scenario_drain() {
 	save_result e "$(calc "$ORDERS * 1000 / $((end - start))")" - - 0 0
 }
 
-# run_pgbench KEY CLIENTS ARGS...: warm-up, then the measured run with a per-transaction
-# log for the latency percentiles.
+# run_pgbench KEY CLIENTS ARGS...: warm-up, then ROUNDS measured runs, each with a
+# per-transaction log for the latency percentiles.
 run_pgbench() {
-	local key=$1 clients=$2 out=$WORK/raw/$1.txt logs=$WORK/pgbench-$1 tps failed p50 p99 txs
-	local cpu_before cpu_after
+	local key=$1 clients=$2
 	shift 2
-	rm -rf "$logs"
-	mkdir -p "$logs"
 	if [ "$WARMUP" -gt 0 ]; then
 		pgbench_ -c "$clients" -j "$THREADS" -T "$WARMUP" "$@" > /dev/null 2>&1
 	fi
+	rounds "$key" pgbench_round "$clients" "$@"
+}
+
+# pgbench_round KEY ROUND CLIENTS ARGS...: one measured pgbench run; saves its numbers.
+pgbench_round() {
+	local key=$1 clients=$3 out=$WORK/raw/$1.txt logs=$WORK/pgbench-$1 tps failed p50 p99 txs
+	local cpu_before cpu_after
+	shift 3
+	rm -rf "$logs"
+	mkdir -p "$logs"
 	cpu_before=$(cpu_sample)
 	pgbench_ -c "$clients" -j "$THREADS" -T "$PGBENCH_SECONDS" -l --log-prefix="$logs/tx" "$@" \
 		> "$out" 2>&1
@@ -698,7 +739,8 @@ machine() {
 		"fsync=$(pg_admin -c 'SHOW fsync'), synchronous_commit=$(pg_admin -c 'SHOW synchronous_commit')," \
 		"full_page_writes=$(pg_admin -c 'SHOW full_page_writes')"
 	echo "- wrk: $(dpkg-query -W -f='${Version}' wrk 2>/dev/null), -t$THREADS -c$CONNECTIONS," \
-		"${DURATION} s per scenario after a ${WARMUP} s warm-up, load generator on the same machine"
+		"${DURATION} s per round after a ${WARMUP} s warm-up, median of $ROUNDS round(s)," \
+		"load generator on the same machine"
 	echo "- mode: $([ "$QUICK" = 1 ] && echo "QUICK (smoke)" || echo full)"
 }
 
