@@ -111,11 +111,6 @@ rabbit_url_parts() {
 	AMQP_VHOST=${AMQP_VHOST//%2[fF]//}
 }
 
-# Erlang schedulers spin before they sleep; on a small host shared with the gateway and
-# the databases that spinning takes CPU from them (make bench: about 10 % of the broker's
-# CPU per message). RabbitMQ's docs suggest turning it off on such hosts.
-RABBIT_ERL_ARGS="+sbwt none +sbwtdcpu none +sbwtdio none"
-
 rabbitmqctl_() {
 	if [ -n "${STACK_DIR:-}" ]; then
 		# No crash dump in the caller's folder when the node or its folder is gone.
@@ -130,7 +125,8 @@ system_rabbit_start() {
 	if ! rabbitmqctl status >/dev/null 2>&1; then
 		rabbitmq-server -detached
 	fi
-	rabbitmqctl await_startup >/dev/null
+	# await_startup fails at once while the node has not registered yet.
+	wait_for 60 rabbitmqctl await_startup --timeout 60
 }
 
 # The broker's own config file: /etc/rabbitmq/rabbitmq.conf, or the private node's.
@@ -146,15 +142,11 @@ rabbit_conf_file() {
 # broker is on another host (BILLING_HOST set), that must be allowed explicitly:
 # acceptable for development, never for production (README, Deployment).
 rabbit_configure() {
-	local conf env_conf=/etc/rabbitmq/rabbitmq-env.conf
+	local conf
 	conf=$(rabbit_conf_file)
 	rabbit_url_parts
 	mkdir -p "$(dirname "$conf")"
 	touch "$conf"
-	if [ -z "${STACK_DIR:-}" ] && ! grep -qs '^SERVER_ADDITIONAL_ERL_ARGS=' "$env_conf"; then
-		# Debian's file ends without a newline: start a line of our own.
-		printf '\nSERVER_ADDITIONAL_ERL_ARGS="%s"\n' "$RABBIT_ERL_ARGS" >> "$env_conf"
-	fi
 	if [ "$AMQP_USER" = guest ] && [ -n "${BILLING_HOST:-}" ]; then
 		grep -q '^loopback_users' "$conf" || echo 'loopback_users = none' >> "$conf"
 	else
@@ -174,7 +166,6 @@ private_rabbit_env() {
 	export RABBITMQ_CONFIG_FILE=$STACK_DIR/rabbit/rabbitmq
 	export RABBITMQ_ADVANCED_CONFIG_FILE=$STACK_DIR/rabbit/advanced.config
 	export ERL_CRASH_DUMP=$STACK_DIR/rabbit/erl_crash.dump
-	export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=$RABBIT_ERL_ARGS
 }
 
 private_rabbit_start() {
