@@ -5,12 +5,6 @@
 -- Arguments: total orders, wrk threads, flag dir, filler path (a GET answering 200).
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 
-local next_id = 0
-function setup(thread)
-	thread:set("thread_no", next_id)
-	next_id = next_id + 1
-end
-
 local share, flag_dir, order, filler
 local sent, accepted, failed = 0, 0, 0
 

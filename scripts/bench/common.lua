@@ -2,6 +2,13 @@
 -- done() prints one line that scripts/bench.sh parses: completed requests, rate,
 -- latency percentiles in microseconds, answers >= 400 (wrk's "Non-2xx or 3xx
 -- responses") and socket errors (connect, read, write, timeout).
+-- setup() numbers wrk's threads 0, 1, ... as the global thread_no of each.
+local next_id = 0
+function setup(thread)
+	thread:set("thread_no", next_id)
+	next_id = next_id + 1
+end
+
 function done(summary, latency, requests)
 	local e = summary.errors
 	io.write(string.format(

@@ -2,12 +2,6 @@
 -- Arguments (after wrk's "--"): the smallest and the largest seeded id.
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 
-local next_id = 0
-function setup(thread)
-	thread:set("thread_no", next_id)
-	next_id = next_id + 1
-end
-
 local first, last
 
 function init(args)
