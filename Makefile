@@ -51,27 +51,27 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	$(Q)$(CC) $(ALL_CFLAGS) -Ifcgi $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
 
 deps:
-	$(Q)scripts/install-deps.sh
+	$(Q)scripts/deploy/install-deps.sh
 
 run:
-	$(Q)scripts/run.sh
+	$(Q)scripts/deploy/run.sh
 
 stop:
-	$(Q)scripts/stop.sh
+	$(Q)scripts/deploy/stop.sh
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)BUILD=$(BUILD) scripts/test.sh
+	$(Q)BUILD=$(BUILD) tests/lib/test.sh
 
-# make bench [QUICK=1] [PROFILE=1]: scripts/bench.sh, results in docs/bench/
+# make bench [QUICK=1] [PROFILE=1]: scripts/bench/bench.sh, results in docs/bench/
 # (QUICK: a smoke run; PROFILE: perf profiles of the wrk scenarios too).
 bench:
-	$(Q)scripts/install-deps.sh $(if $(filter-out 0,$(PROFILE)),linux-perf)
+	$(Q)scripts/deploy/install-deps.sh $(if $(filter-out 0,$(PROFILE)),linux-perf)
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)QUICK=$(QUICK) PROFILE=$(PROFILE) BUILD=$(BUILD) scripts/bench.sh
+	$(Q)QUICK=$(QUICK) PROFILE=$(PROFILE) BUILD=$(BUILD) scripts/bench/bench.sh
 
 test-hosts: deps
-	$(Q)scripts/test-hosts.sh
+	$(Q)tests/lib/test-hosts.sh
 
 clean:
 	rm -rf build

@@ -1,5 +1,5 @@
 -- Shared by every scenario script (loaded with dofile, BENCH_LUA_DIR names this folder).
--- done() prints one line that scripts/bench.sh parses: completed requests, rate,
+-- done() prints one line that scripts/bench/bench.sh parses: completed requests, rate,
 -- latency percentiles in microseconds, answers >= 400 (wrk's "Non-2xx or 3xx
 -- responses") and socket errors (connect, read, write, timeout).
 -- setup() numbers wrk's threads 0, 1, ... as the global thread_no of each.

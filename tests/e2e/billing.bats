@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # POST /api/billing through the gateway: validation, the confirmation, and the order
 # landing in billing_db through billing_app. Also run against the plain-CGI gateway.
-load ../helpers
+load ../lib/helpers
 
 setup() {
 	common_setup

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Orders survive whatever stops: the consumer, the broker, PostgreSQL, a SIGKILL.
 # Every test leaves every service running, as it found them.
-load ../helpers
+load ../lib/helpers
 
 setup() {
 	common_setup

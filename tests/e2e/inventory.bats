@@ -4,7 +4,7 @@
 # test removes rows it did not create.
 bats_require_minimum_version 1.5.0
 
-load ../helpers
+load ../lib/helpers
 
 setup() {
 	common_setup

@@ -3,7 +3,7 @@
 # PostgreSQL stopped. Each test puts back what it stopped, even when it fails.
 bats_require_minimum_version 1.5.0
 
-load ../helpers
+load ../lib/helpers
 
 setup() {
 	common_setup

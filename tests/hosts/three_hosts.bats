@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # The three-host deployment, from outside, as the README's Deployment section tells it.
-# Run by scripts/test-hosts.sh, which exports BASE_URL (the gateway-vm address),
+# Run by tests/lib/test-hosts.sh, which exports BASE_URL (the gateway-vm address),
 # INVENTORY_IP, OUTSIDE_IP and on_host.
-load ../helpers
+load ../lib/helpers
 
 setup() {
 	common_setup
@@ -14,7 +14,7 @@ on_billing() {
 }
 
 billing_sql() {
-	on_billing bash -c 'source "$PROJECT_ROOT/scripts/env.sh"; load_env;
+	on_billing bash -c 'source "$PROJECT_ROOT/scripts/deploy/env.sh"; load_env;
 		PGPASSWORD=$POSTGRES_BILLING_PASSWORD psql -qAtX -h 127.0.0.1 -p "$POSTGRES_BILLING_PORT" \
 			-U "$POSTGRES_BILLING_USER" -d "$POSTGRES_BILLING_DB" -c "$1"' _ "$1"
 }

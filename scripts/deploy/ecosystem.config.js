@@ -1,4 +1,4 @@
-// PM2 apps. Started by scripts/run.sh (and by the test suite with its own PM2_HOME);
+// PM2 apps. Started by scripts/deploy/run.sh (and by the test suite with its own PM2_HOME);
 // each app reads .env at start, so `pm2 restart <app>` picks up an edited .env.
 const path = require('path');
 const scripts = __dirname;
@@ -8,7 +8,7 @@ const app = (name, script, args) => ({
   script: path.join(scripts, script),
   args,
   interpreter: 'bash',
-  cwd: path.dirname(scripts),
+  cwd: path.resolve(scripts, '../..'),
   autorestart: true,
   restart_delay: 1000,
   kill_timeout: 10000,

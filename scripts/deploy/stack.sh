@@ -71,13 +71,21 @@ SELECT format('CREATE DATABASE %I OWNER %I', :'d', :'o') WHERE NOT EXISTS (SELEC
 SQL
 }
 
-# pg_apply_schema PREFIX FILE: runs FILE as the application's own user, over TCP with
-# its password, which also proves the credentials in .env work.
-pg_apply_schema() {
+# app_psql PREFIX [psql args...]: psql as an application's own user, over TCP with its
+# password, on the database that PREFIX names (POSTGRES: movies, POSTGRES_BILLING: orders).
+# The password travels in the environment of psql alone, never on a command line.
+app_psql() {
 	local p=$1
+	shift
 	local host=${p}_HOST port=${p}_PORT user=${p}_USER pass=${p}_PASSWORD db=${p}_DB
 	PGPASSWORD=${!pass} psql -qAtX -v ON_ERROR_STOP=1 -h "${!host}" -p "${!port}" \
-		-U "${!user}" -d "${!db}" -f "$2"
+		-U "${!user}" -d "${!db}" "$@"
+}
+
+# pg_apply_schema PREFIX FILE: runs FILE as the application's own user, which also
+# proves the credentials in .env work.
+pg_apply_schema() {
+	app_psql "$1" -f "$2"
 }
 
 db_setup_movies() {
@@ -239,7 +247,7 @@ private_stack_up() {
 	db_setup
 	private_rabbit_start
 	rabbit_setup
-	"$PM2" start "$PROJECT_ROOT/scripts/ecosystem.config.js" >/dev/null
+	"$PM2" start "$PROJECT_ROOT/scripts/deploy/ecosystem.config.js" >/dev/null
 	wait_for 30 curl -fsS -o /dev/null "http://127.0.0.1:$API_GATEWAY_PORT/api/movies" ||
 		{ echo "the gateway did not come up" >&2; return 1; }
 }

@@ -1,7 +1,7 @@
 # Sourced by every script: the project's paths and its configuration from .env.
 # A variable already set in the environment wins over .env, and .env over .env.example.
 
-PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export PROJECT_ROOT
 
 # load_env_file FILE: exports each NAME=value line whose NAME is not set yet.

@@ -5,8 +5,8 @@
 # home under a private folder), then tests/hosts/ runs against the gateway's address
 # from outside. Everything is removed on exit, failed or not.
 set -euo pipefail
-source "$(dirname "$0")/env.sh"
-source "$PROJECT_ROOT/scripts/stack.sh"
+source "$(dirname "$0")/../../scripts/deploy/env.sh"
+source "$PROJECT_ROOT/scripts/deploy/stack.sh"
 
 # The same addresses as the Vagrantfile's private network.
 SUBNET=192.168.56
@@ -37,7 +37,7 @@ cleanup() {
 	local status=$? host
 	for host in "${HOSTS[@]}"; do
 		ip netns pids "$host" >/dev/null 2>&1 || continue
-		on_host "$host" bash -c 'source scripts/env.sh; source scripts/stack.sh; load_env;
+		on_host "$host" bash -c 'source scripts/deploy/env.sh; source scripts/deploy/stack.sh; load_env;
 			rabbit_url_parts; private_rabbit_env; private_stack_down' >/dev/null 2>&1 || true
 		# Anything still running in the namespace goes with it.
 		ip netns pids "$host" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
@@ -106,7 +106,7 @@ check_no_credentials_in_tree() {
 }
 
 echo "== checks on the deployment files"
-"$PROJECT_ROOT/scripts/install-deps.sh" vagrant
+"$PROJECT_ROOT/scripts/deploy/install-deps.sh" vagrant
 check_no_credentials_in_tree
 ruby -c "$PROJECT_ROOT/Vagrantfile" >/dev/null
 (cd "$PROJECT_ROOT" && vagrant validate --ignore-provider >/dev/null)
@@ -117,7 +117,7 @@ echo "== three hosts on $SUBNET.0/24"
 make_network
 for host in "${HOSTS[@]}"; do
 	echo "== provisioning $host (${HOST_ROLE[$host]})"
-	on_host "$host" "$PROJECT_ROOT/scripts/provision.sh" "${HOST_ROLE[$host]}"
+	on_host "$host" "$PROJECT_ROOT/scripts/deploy/provision.sh" "${HOST_ROLE[$host]}"
 done
 
 echo "== end-to-end tests against http://${HOST_IP[gateway-vm]}:8000"

@@ -2,10 +2,10 @@
 # make test: unit tests, then the end-to-end suite against a private PostgreSQL,
 # RabbitMQ, lighttpd and PM2 that this script starts on its own ports and folders,
 # and stops on exit. It never touches what `make run` started.
-# Usage: scripts/test.sh [bats files or folders...]  (default: tests/e2e)
+# Usage: tests/lib/test.sh [bats files or folders...]  (default: tests/e2e)
 set -euo pipefail
-source "$(dirname "$0")/env.sh"
-source "$PROJECT_ROOT/scripts/stack.sh"
+source "$(dirname "$0")/../../scripts/deploy/env.sh"
+source "$PROJECT_ROOT/scripts/deploy/stack.sh"
 
 private_stack_env test
 export BASE_URL=http://127.0.0.1:$API_GATEWAY_PORT
@@ -74,7 +74,7 @@ run_cgi_suites() {
 	local port=$((API_GATEWAY_PORT + 1)) pid
 	RUN_DIR=$STACK_DIR/run-cgi API_GATEWAY_PORT=$port \
 		GATEWAY_CONF=$PROJECT_ROOT/cgi-bin/lighttpd-cgi.conf \
-		"$PROJECT_ROOT/scripts/gateway.sh" >"$STACK_DIR/cgi-gateway.log" 2>&1 3>&- &
+		"$PROJECT_ROOT/scripts/deploy/gateway.sh" >"$STACK_DIR/cgi-gateway.log" 2>&1 3>&- &
 	pid=$!
 	if wait_for 30 curl -fsS -o /dev/null "http://127.0.0.1:$port/api/movies"; then
 		BASE_URL=http://127.0.0.1:$port run_bats "$PROJECT_ROOT/tests/e2e/inventory.bats" \

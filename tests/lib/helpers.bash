@@ -1,7 +1,7 @@
-# Loaded by every tests/e2e/*.bats file (`load ../helpers`). The stack is started by
-# scripts/test.sh, which exports BASE_URL, STACK_DIR, PM2_HOME and the .env variables.
+# Loaded by every tests/e2e/*.bats file (`load ../lib/helpers`). The stack is started by
+# tests/lib/test.sh, which exports BASE_URL, STACK_DIR, PM2_HOME and the .env variables.
 bats_require_minimum_version 1.5.0
-source "$PROJECT_ROOT/scripts/stack.sh"
+source "$PROJECT_ROOT/scripts/deploy/stack.sh"
 
 common_setup() {
 	bats_load_library bats-support

@@ -13,19 +13,19 @@
 # is the median of 3 such rounds (shared hardware moves). Durability stays as
 # configured (fsync, synchronous_commit, persistent messages, confirms, manual acks).
 #
-# Usage: scripts/bench.sh            full run; writes docs/bench/results.md and chart.png
-#        QUICK=1 scripts/bench.sh    smoke run (1 s per scenario, 500 orders, no soak);
+# Usage: scripts/bench/bench.sh            full run; writes docs/bench/results.md and chart.png
+#        QUICK=1 scripts/bench/bench.sh    smoke run (1 s per scenario, 500 orders, no soak);
 #                                    writes under the stack's temporary folder
-#        scripts/bench.sh a d soak   only these scenarios (while working on one)
-#        PROFILE=1 scripts/bench.sh  also a whole-machine perf profile of each wrk
+#        scripts/bench/bench.sh a d soak   only these scenarios (while working on one)
+#        PROFILE=1 scripts/bench/bench.sh  also a whole-machine perf profile of each wrk
 #                                    scenario, summed up in profile-KEY.txt beside the
 #                                    results (perf costs some speed: rates run lower)
 # Exit status: 1 when a scenario failed to run; in a full run, 2 when a target was missed.
 set -euo pipefail
-# shellcheck source=scripts/env.sh
-source "$(dirname "$0")/env.sh"
-# shellcheck source=scripts/stack.sh
-source "$PROJECT_ROOT/scripts/stack.sh"
+# shellcheck source=scripts/deploy/env.sh
+source "$(dirname "$0")/../deploy/env.sh"
+# shellcheck source=scripts/deploy/stack.sh
+source "$PROJECT_ROOT/scripts/deploy/stack.sh"
 
 LUA_DIR=$PROJECT_ROOT/scripts/bench
 [[ ${PROFILE:-} =~ ^(|0|no|false)$ ]] && PROFILE=0 || PROFILE=1
@@ -756,7 +756,7 @@ write_results() {
 	{
 		echo "# make bench: results"
 		echo
-		echo "Written by \`scripts/bench.sh\` ($([ "$QUICK" = 1 ] && echo "make bench QUICK=1" || echo "make bench"))."
+		echo "Written by \`scripts/bench/bench.sh\` ($([ "$QUICK" = 1 ] && echo "make bench QUICK=1" || echo "make bench"))."
 		echo "1,000 movies seeded; the list answer is $(thousands "$LIST_BYTES") bytes."
 		echo "(e): $(thousands "$ORDERS") orders queued while billing_app was stopped. $drain"
 		echo

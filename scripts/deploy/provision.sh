@@ -10,7 +10,7 @@
 # (the three-host test runs each role like this inside its network namespace).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
-source "$PROJECT_ROOT/scripts/stack.sh"
+source "$PROJECT_ROOT/scripts/deploy/stack.sh"
 
 usage() {
 	echo "usage: $0 gateway|inventory|billing|all..." >&2
@@ -28,7 +28,7 @@ done
 [ ${#roles[@]} -gt 0 ] || usage
 has_role() { [[ " ${roles[*]} " == *" $1 "* ]]; }
 
-NODE_RUNTIME_ONLY=1 "$PROJECT_ROOT/scripts/install-deps.sh"
+NODE_RUNTIME_ONLY=1 "$PROJECT_ROOT/scripts/deploy/install-deps.sh"
 make -C "$PROJECT_ROOT" --no-print-directory all
 load_env
 
@@ -89,7 +89,7 @@ for r in "${roles[@]}"; do
 	"provision_$r"
 done
 only=$(IFS=,; echo "${apps[*]}")
-"$PM2" startOrRestart "$PROJECT_ROOT/scripts/ecosystem.config.js" --only "$only" --update-env >/dev/null
+"$PM2" startOrRestart "$PROJECT_ROOT/scripts/deploy/ecosystem.config.js" --only "$only" --update-env >/dev/null
 "$PM2" save >/dev/null
 pm2_boot
 echo "provisioned: ${roles[*]} (PM2 apps: $only)"

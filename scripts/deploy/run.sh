@@ -3,9 +3,9 @@
 # provisioning path, then the URL and a few curl examples.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
-source "$PROJECT_ROOT/scripts/stack.sh"
+source "$PROJECT_ROOT/scripts/deploy/stack.sh"
 
-"$PROJECT_ROOT/scripts/provision.sh" all
+"$PROJECT_ROOT/scripts/deploy/provision.sh" all
 load_env
 url=http://localhost:$API_GATEWAY_PORT
 wait_for 30 curl -fsS -o /dev/null "$url/api/movies/" || {
