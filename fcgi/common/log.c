@@ -16,7 +16,8 @@ void log_init(const char *program)
 }
 
 /* Formats the whole record first so that one write keeps lines from threads apart. */
-static void log_emit(const char *level, const char *suffix, const char *fmt, va_list ap)
+static __attribute__((format(printf, 3, 0)))
+void log_emit(const char *level, const char *suffix, const char *fmt, va_list ap)
 {
 	char msg[1024], stamp[32];
 	struct timespec now;
