@@ -139,7 +139,11 @@ static int broker_open(struct broker *b, char *why, size_t size)
 		snprintf(why, size, "could not set timeouts");
 		return -1;
 	}
-	/* Heartbeat 0: an idle FastCGI worker cannot answer heartbeats (notes 3.4). */
+	/*
+	 * Heartbeat 0: rabbitmq-c answers heartbeats only inside its own calls, and an idle
+	 * publisher thread waits in accept(), so the broker would drop every quiet connection.
+	 * The confirm timeout and the reconnect after any error catch a dead link instead.
+	 */
 	r = amqp_login(b->conn, info->vhost, 0, AMQP_DEFAULT_FRAME_SIZE, 0,
 		       AMQP_SASL_METHOD_PLAIN, info->user, info->password);
 	if (r.reply_type != AMQP_RESPONSE_NORMAL) {

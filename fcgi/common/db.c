@@ -155,19 +155,16 @@ static int db_lost(struct db *db, const PGresult *res)
 		PQresultErrorField(res, PG_DIAG_SQLSTATE) == NULL);
 }
 
-static PGresult *db_run(struct db *db, int index, const char *sql, const char *const *params,
-			int retry_safe)
+PGresult *db_exec(struct db *db, int index, const char *const *params, int retry_safe)
 {
+	const struct db_stmt *stmt = &db->stmts[index];
+
 	for (int attempt = 0; attempt < 2; attempt++) {
 		PGresult *res;
 
 		if (db_ready(db) != 0)
 			return NULL;
-		if (sql != NULL)
-			res = PQexec(db->conn, sql);
-		else
-			res = PQexecPrepared(db->conn, db->stmts[index].name,
-					     db->stmts[index].nparams, params, NULL, NULL, 0);
+		res = PQexecPrepared(db->conn, stmt->name, stmt->nparams, params, NULL, NULL, 0);
 		if (!db_lost(db, res))
 			return res;
 		PQclear(res);
@@ -179,21 +176,6 @@ static PGresult *db_run(struct db *db, int index, const char *sql, const char *c
 			return NULL;
 	}
 	return NULL;
-}
-
-PGresult *db_exec(struct db *db, int index, const char *const *params, int retry_safe)
-{
-	return db_run(db, index, NULL, params, retry_safe);
-}
-
-PGresult *db_exec_sql(struct db *db, const char *sql)
-{
-	return db_run(db, 0, sql, NULL, 0);
-}
-
-PGconn *db_conn(struct db *db)
-{
-	return db->conn;
 }
 
 enum db_error db_classify(const PGresult *res)

@@ -34,12 +34,6 @@ int db_ready(struct db *db);
  */
 PGresult *db_exec(struct db *db, int index, const char *const *params, int retry_safe);
 
-/* Runs plain SQL without parameters (BEGIN, COMMIT). Same result contract as db_exec. */
-PGresult *db_exec_sql(struct db *db, const char *sql);
-
-/* The raw connection, for what db_exec does not cover; NULL when not connected. */
-PGconn *db_conn(struct db *db);
-
 /* How a failed result should be treated. */
 enum db_error {
 	DB_ERR_NONE,       /* the statement succeeded */
