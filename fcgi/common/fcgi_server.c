@@ -2,7 +2,6 @@
 #include "fcgi_server.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,7 +10,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "listener.h"
 #include "log.h"
+
+/*
+ * On SIGTERM a daemon that is the last listener on its address keeps serving this long
+ * for a replacement to bind (a rolling restart starts the next instance just before it
+ * stops this one); with a sibling listening it stops accepting at once.
+ */
+#define SIBLING_WAIT_MS 800
 
 extern char **environ;
 
@@ -20,53 +27,6 @@ struct worker_thread {
 	const struct fcgi_app *app;
 	int listen_fd;
 };
-
-/* Splits "host:port" (or "[v6]:port") and binds a listening socket; -1 on failure. */
-static int listen_tcp(const char *addr)
-{
-	char host[256];
-	const char *colon = strrchr(addr, ':');
-	struct addrinfo hints = {0}, *res = NULL, *ai;
-	size_t hlen;
-	int fd = -1, rc, one = 1;
-
-	if (colon == NULL || colon[1] == '\0') {
-		log_warnx("listen address %s: expected host:port", addr);
-		return -1;
-	}
-	hlen = (size_t)(colon - addr);
-	if (hlen >= 2 && addr[0] == '[' && addr[hlen - 1] == ']') {
-		addr++;
-		hlen -= 2;
-	}
-	if (hlen >= sizeof(host)) {
-		log_warnx("listen address %s: host too long", addr);
-		return -1;
-	}
-	memcpy(host, addr, hlen);
-	host[hlen] = '\0';
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	rc = getaddrinfo(hlen && strcmp(host, "*") != 0 ? host : NULL, colon + 1, &hints, &res);
-	if (rc != 0) {
-		log_warnx("listen address %s: %s", addr, gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
-		    bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0)
-			break;
-		log_warn("listen on %s", addr);
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	return fd;
-}
 
 static void *worker_main(void *arg)
 {
@@ -123,7 +83,7 @@ int fcgi_server_run(const struct fcgi_app *app, const char *listen_addr, int thr
 	signal(SIGPIPE, SIG_IGN);
 
 	if (listen_addr != NULL) {
-		listen_fd = listen_tcp(listen_addr);
+		listen_fd = listener_open(listen_addr);
 		if (listen_fd < 0)
 			return 1;
 	}
@@ -145,6 +105,8 @@ int fcgi_server_run(const struct fcgi_app *app, const char *listen_addr, int thr
 		if (sigwait(&stop_signals, &sig) != 0)
 			log_warnx("sigwait failed");
 		log_info("shutting down on signal %d", sig);
+		if (listen_addr != NULL && !listener_await_sibling(listen_fd, SIBLING_WAIT_MS))
+			log_info("no other instance listens on %s", listen_addr);
 	}
 	FCGX_ShutdownPending();
 	/* Wakes every thread blocked in accept(); each finishes its request first. */

@@ -1,0 +1,146 @@
+#define _DEFAULT_SOURCE     /* SO_REUSEPORT */
+#include "listener.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define LISTEN_BACKLOG 1024
+#define TCP_LISTEN_STATE 0x0A     /* TCP_LISTEN as /proc/net/tcp prints it */
+#define SIBLING_POLL_MS 10
+
+int listener_open(const char *addr)
+{
+	char host[256];
+	const char *colon = strrchr(addr, ':');
+	struct addrinfo hints = {0}, *res = NULL, *ai;
+	size_t hlen;
+	int fd = -1, rc, one = 1;
+
+	if (colon == NULL || colon[1] == '\0') {
+		log_warnx("listen address %s: expected host:port", addr);
+		return -1;
+	}
+	hlen = (size_t)(colon - addr);
+	if (hlen >= 2 && addr[0] == '[' && addr[hlen - 1] == ']') {
+		addr++;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof(host)) {
+		log_warnx("listen address %s: host too long", addr);
+		return -1;
+	}
+	memcpy(host, addr, hlen);
+	host[hlen] = '\0';
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	rc = getaddrinfo(hlen && strcmp(host, "*") != 0 ? host : NULL, colon + 1, &hints, &res);
+	if (rc != 0) {
+		log_warnx("listen address %s: %s", addr, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+		    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == 0 &&
+		    bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, LISTEN_BACKLOG) == 0)
+			break;
+		log_warn("listen on %s", addr);
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/*
+ * The local address of fd as the kernel prints it in /proc/net/tcp or tcp6: each 32-bit
+ * word of the address in host order as %08X, then ":%04X" for the port.
+ */
+static int proc_net_key(int fd, char *key, size_t size, const char **table)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int n;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+		log_warn("getsockname");
+		return -1;
+	}
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+
+		*table = "/proc/net/tcp";
+		n = snprintf(key, size, "%08X:%04X", (unsigned)sin->sin_addr.s_addr,
+			     (unsigned)ntohs(sin->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+		uint32_t w[4];
+
+		memcpy(w, &sin6->sin6_addr, sizeof(w));
+		*table = "/proc/net/tcp6";
+		n = snprintf(key, size, "%08X%08X%08X%08X:%04X", (unsigned)w[0], (unsigned)w[1],
+			     (unsigned)w[2], (unsigned)w[3], (unsigned)ntohs(sin6->sin6_port));
+	} else {
+		return -1;
+	}
+	return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+int listener_has_sibling(int fd)
+{
+	char key[64], line[512], local[64];
+	const char *table = NULL;
+	unsigned state;
+	int listeners = 0;
+	FILE *f;
+
+	if (proc_net_key(fd, key, sizeof(key), &table) != 0)
+		return -1;
+	f = fopen(table, "r");
+	if (f == NULL) {
+		log_warn("%s", table);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, " %*u: %63s %*s %x", local, &state) == 2 &&
+		    state == TCP_LISTEN_STATE && strcmp(local, key) == 0)
+			listeners++;
+	}
+	if (fclose(f) != 0)
+		log_warn("%s", table);
+	return listeners > 1;
+}
+
+static long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+		return 0;
+	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+int listener_await_sibling(int fd, int timeout_ms)
+{
+	const struct timespec tick = { 0, SIBLING_POLL_MS * 1000000L };
+	struct timespec start;
+	int found;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &start) != 0)
+		return 0;
+	while ((found = listener_has_sibling(fd)) == 0 && elapsed_ms(&start) < timeout_ms)
+		nanosleep(&tick, NULL);
+	return found == 1;
+}

@@ -1,0 +1,24 @@
+/*
+ * The daemon's listening socket. Every instance on a host binds the same address with
+ * SO_REUSEPORT, so one can be replaced while the others keep serving: with the sysctl
+ * net.ipv4.tcp_migrate_req = 1 the kernel hands the connections still queued on a
+ * closing listener to a sibling instead of resetting them.
+ */
+#ifndef COMMON_LISTENER_H
+#define COMMON_LISTENER_H
+
+/* Binds and listens on "host:port" ("[v6]:port", "*:port"); -1 on failure (logged). */
+int listener_open(const char *addr);
+
+/* 1 when another socket listens on fd's exact address, 0 when none, -1 when unknown. */
+int listener_has_sibling(int fd);
+
+/*
+ * Waits until a sibling listens on fd's address, or timeout_ms passes. A daemon calls it
+ * on SIGTERM before it closes its listener: during a rolling restart the replacement
+ * may still be starting, and closing the last listener would refuse connections.
+ * Returns 1 when a sibling was found.
+ */
+int listener_await_sibling(int fd, int timeout_ms);
+
+#endif
