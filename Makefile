@@ -5,7 +5,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla
-PKGS     = libpq json-c librabbitmq
+PKGS     = libpq json-c librabbitmq fcgi
 ifeq ($(SANITIZE),1)
 BUILD   ?= build/sanitize
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -14,14 +14,19 @@ else
 BUILD   ?= build/release
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
-LIBS       = $(PKG_LIBS) -lfcgi -lpthread
+# $(call pkg_libs,PACKAGES): the link flags of those pkg-config packages.
+pkg_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
-# Every fcgi/<dir>/*.c is a module except the files holding a main().
+# Each fcgi/<dir>/ is one archive of its modules (the files holding a main() excepted).
+# A program links its main, the archives it draws from and the libraries it calls; the
+# linker takes from an archive only the modules the program uses, so no program carries
+# another's code.
 MAINS      = inventory/main billing/publisher billing/consumer
-SOURCES    = $(patsubst fcgi/%.c,%,$(wildcard fcgi/*/*.c))
-LIB_OBJ    = $(patsubst %,$(BUILD)/%.o,$(filter-out $(MAINS),$(SOURCES)))
+modules    = $(patsubst fcgi/%.c,$(BUILD)/%.o,$(filter-out $(MAINS:%=fcgi/%.c),$(wildcard fcgi/$(1)/*.c)))
+COMMON_A   = $(BUILD)/libcommon.a
+INVENTORY_A = $(BUILD)/libinventory.a
+BILLING_A  = $(BUILD)/libbilling.a
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 PROGRAMS = $(BUILD)/inventory_app $(BUILD)/billing_publisher $(BUILD)/billing_app
@@ -38,17 +43,34 @@ $(BUILD)/%.o: fcgi/%.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/inventory_app: $(BUILD)/inventory/main.o $(LIB_OBJ)
-$(BUILD)/billing_publisher: $(BUILD)/billing/publisher.o $(LIB_OBJ)
-$(BUILD)/billing_app: $(BUILD)/billing/consumer.o $(LIB_OBJ)
+$(COMMON_A): $(call modules,common)
+$(INVENTORY_A): $(call modules,inventory)
+$(BILLING_A): $(call modules,billing)
+$(COMMON_A) $(INVENTORY_A) $(BILLING_A):
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/inventory_app: $(BUILD)/inventory/main.o $(INVENTORY_A) $(COMMON_A)
+$(BUILD)/inventory_app: LDLIBS = $(call pkg_libs,libpq json-c fcgi) -lpthread
+$(BUILD)/billing_publisher: $(BUILD)/billing/publisher.o $(BILLING_A) $(COMMON_A)
+$(BUILD)/billing_publisher: LDLIBS = $(call pkg_libs,librabbitmq json-c fcgi) -lpthread
+$(BUILD)/billing_app: $(BUILD)/billing/consumer.o $(BILLING_A) $(COMMON_A)
+$(BUILD)/billing_app: LDLIBS = $(call pkg_libs,librabbitmq libpq json-c)
 $(PROGRAMS):
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+# A unit test links the archive of what it tests (and the common one under it).
+$(BUILD)/tests/test_http_helpers: $(COMMON_A)
+$(BUILD)/tests/test_http_helpers: LDLIBS = $(call pkg_libs,json-c fcgi)
+$(BUILD)/tests/test_movie_input: $(INVENTORY_A) $(COMMON_A)
+$(BUILD)/tests/test_movie_input: LDLIBS = $(call pkg_libs,json-c)
+$(BUILD)/tests/test_order $(BUILD)/tests/test_billing_ids: $(BILLING_A) $(COMMON_A)
+$(BUILD)/tests/test_order $(BUILD)/tests/test_billing_ids: LDLIBS = $(call pkg_libs,json-c librabbitmq)
+$(BUILD)/tests/%: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -Ifcgi $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Ifcgi $(LDFLAGS) -o $@ $< $(filter %.a,$^) $(LDLIBS)
 
 deps:
 	$(Q)scripts/deploy/install-deps.sh
