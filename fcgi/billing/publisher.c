@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "../common/env.h"
 #include "../common/fcgi_server.h"
@@ -140,35 +139,27 @@ static void publisher_handle(void *worker, const struct http_req *r)
 	create_order(worker, r);
 }
 
-/* fd 0 is a listening socket when a web server spawned us (lighttpd bin-path). */
-static int spawned_with_socket(void)
-{
-	int listening = 0;
-	socklen_t len = sizeof(listening);
-
-	return getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening;
-}
-
 int main(void)
 {
 	static const struct fcgi_app app = {
-		"billing_publisher", publisher_new, publisher_free, publisher_handle,
+		.name = "billing_publisher",
+		.listen_var = "BILLING_FCGI_ADDR",      /* unset: spawned by lighttpd, or CGI */
+		.listen_default = NULL,
+		.worker_new = publisher_new,
+		.worker_free = publisher_free,
+		.handle = publisher_handle,
 	};
-	const char *listen_addr = NULL;
 	int threads, status;
 	long timeout_ms;
 
 	log_init(app.name);
-	/* A socket on fd 0 wins over BILLING_FCGI_ADDR: lighttpd passes its whole environment. */
-	if (!spawned_with_socket() && env_str("GATEWAY_INTERFACE", NULL) == NULL)
-		listen_addr = env_str("BILLING_FCGI_ADDR", NULL);
 	threads = (int)env_long("BILLING_PUBLISHER_THREADS", 32, 1, 256);
 	max_body = (size_t)env_long("REQUEST_BODY_MAX_KB", 64, 1, 16384) * 1024;
 	timeout_ms = env_long("BILLING_CONFIRM_TIMEOUT_MS", 5000, 100, 60000);
 	if (broker_config_init(&broker_cfg, env_require("RABBITMQ_URL"),
 			       env_str("QUEUE_NAME", "billing_queue"), (int)timeout_ms) != 0)
 		return 1;
-	status = fcgi_server_run(&app, listen_addr, threads);
+	status = fcgi_server_run(&app, threads);
 	broker_config_free(&broker_cfg);
 	return status;
 }

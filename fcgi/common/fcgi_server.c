@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "listener.h"
 #include "log.h"
 
@@ -60,16 +61,30 @@ static int serve_cgi(const struct fcgi_app *app)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
-int fcgi_server_run(const struct fcgi_app *app, const char *listen_addr, int threads)
+/* fd 0 is a listening socket when a web server spawned us (lighttpd's bin-path). */
+static int spawned_with_socket(void)
 {
+	int listening = 0;
+	socklen_t len = sizeof(listening);
+
+	return getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening;
+}
+
+int fcgi_server_run(const struct fcgi_app *app, int threads)
+{
+	const char *listen_addr = NULL;    /* NULL: the socket on fd 0 */
 	struct worker_thread *pool;
 	sigset_t stop_signals;
 	int listen_fd = 0, started = 0, sig = 0;
 
 	if (FCGX_Init() != 0)
 		fatalx("FCGX_Init failed");
-	if (listen_addr == NULL && FCGX_IsCGI())
-		return serve_cgi(app);
+	if (!spawned_with_socket()) {
+		if (env_str("GATEWAY_INTERFACE", NULL) == NULL)
+			listen_addr = env_str(app->listen_var, app->listen_default);
+		if (listen_addr == NULL)
+			return serve_cgi(app);
+	}
 
 	/*
 	 * libfcgi's own SIGTERM handler only sets a flag that threads blocked in accept()

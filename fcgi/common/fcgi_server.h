@@ -9,6 +9,12 @@
 
 struct fcgi_app {
 	const char *name;
+	/*
+	 * Where the daemon listens when no web server handed it a socket: the environment
+	 * variable holding "host:port", and the address when that is unset (NULL: none).
+	 */
+	const char *listen_var;
+	const char *listen_default;
 	/* Per-thread state (a database or broker connection), made in the thread that uses it. */
 	void *(*worker_new)(void);
 	void (*worker_free)(void *worker);
@@ -16,11 +22,15 @@ struct fcgi_app {
 };
 
 /*
- * Serves app. listen_addr is "host:port" (a TCP address of its own) or NULL for the
- * socket a web server hands over on fd 0; when fd 0 is no socket, the program was
- * started as plain CGI and serves the one request in its environment.
+ * Serves app the way the program was started, decided here and nowhere else:
+ * 1. fd 0 is a listening socket (lighttpd's bin-path, spawn-fcgi): FastCGI on it, whatever
+ *    the environment says, since lighttpd hands its children its whole environment;
+ * 2. GATEWAY_INTERFACE is set (a web server ran it as CGI): the one request in environ,
+ *    on stdin and stdout;
+ * 3. app->listen_var, or else app->listen_default, names an address: FastCGI there;
+ * 4. otherwise plain CGI, as in 2.
  * Returns the process exit status.
  */
-int fcgi_server_run(const struct fcgi_app *app, const char *listen_addr, int threads);
+int fcgi_server_run(const struct fcgi_app *app, int threads);
 
 #endif

@@ -39,17 +39,17 @@ static void inventory_handle(void *worker, const struct http_req *req)
 int main(void)
 {
 	static const struct fcgi_app app = {
-		"inventory_app", inventory_new, inventory_free, inventory_handle,
+		.name = "inventory_app",
+		.listen_var = "INVENTORY_FCGI_ADDR",
+		.listen_default = "127.0.0.1:9000",
+		.worker_new = inventory_new,
+		.worker_free = inventory_free,
+		.handle = inventory_handle,
 	};
-	const char *listen_addr;
 	int threads;
 
 	log_init(app.name);
-	/* In CGI mode there is no daemon address: the web server runs us per request. */
-	listen_addr = env_str("INVENTORY_FCGI_ADDR", "127.0.0.1:9000");
-	if (env_str("GATEWAY_INTERFACE", NULL) != NULL)
-		listen_addr = NULL;
 	threads = (int)env_long("INVENTORY_THREADS", 32, 1, 256);
 	max_body = (size_t)env_long("REQUEST_BODY_MAX_KB", 64, 1, 16384) * 1024;
-	return fcgi_server_run(&app, listen_addr, threads);
+	return fcgi_server_run(&app, threads);
 }
