@@ -35,7 +35,7 @@ ifneq ($(V),1)
 Q = @
 endif
 
-.PHONY: all run stop test test-hosts deps clean bench
+.PHONY: all run reload stop test test-hosts deps clean bench
 all: $(PROGRAMS) $(UNIT_TESTS)
 
 $(BUILD)/%.o: fcgi/%.c
@@ -77,6 +77,11 @@ deps:
 
 run:
 	$(Q)scripts/deploy/run.sh
+
+# Applies an edited lighttpd.conf or .env to the running platform without failing a
+# request (README, Operations).
+reload:
+	$(Q)scripts/deploy/reload.sh
 
 stop:
 	$(Q)scripts/deploy/stop.sh

@@ -19,7 +19,7 @@
 #include "publish.h"
 
 #define BACKOFF_MAX_S 30
-#define IDLE_TICK_MS 1000      /* how often an idle consumer looks at the stop flag */
+#define IDLE_TICK_MS 200       /* how often an idle consumer looks at the stop flag */
 #define STABLE_SESSION_S 30    /* a session this long resets the backoff */
 
 static volatile sig_atomic_t stop_requested;

@@ -1,14 +1,22 @@
-// PM2 apps. Started by scripts/deploy/run.sh (and by the test suite with its own PM2_HOME);
-// each app reads .env at start, so `pm2 restart <app>` picks up an edited .env.
+// PM2 apps. Registered by scripts/deploy/reload.sh (which provisioning and `make reload`
+// run) and by the test suite with its own PM2_HOME. Each app reads .env when it starts,
+// so a restart picks up an edited .env.
 const path = require('path');
 const scripts = __dirname;
 
-const app = (name, script, args) => ({
+// INVENTORY_INSTANCES processes share inventory's address (SO_REUSEPORT), so
+// `pm2 reload inventory_app` replaces them one at a time while the others serve.
+// billing_app instances are competing consumers of the same queue.
+const count = (name, def) => Math.max(1, parseInt(process.env[name], 10) || def);
+
+const app = (name, script, args, instances) => ({
   name,
   script: path.join(scripts, script),
   args,
   interpreter: 'bash',
   cwd: path.resolve(scripts, '../..'),
+  exec_mode: 'fork',
+  instances,
   autorestart: true,
   restart_delay: 1000,
   kill_timeout: 10000,
@@ -18,8 +26,8 @@ const app = (name, script, args) => ({
 
 module.exports = {
   apps: [
-    app('api_gateway_app', 'gateway.sh', []),
-    app('inventory_app', 'app.sh', ['inventory_app']),
-    app('billing_app', 'app.sh', ['billing_app']),
+    app('api_gateway_app', 'gateway.sh', [], 1),
+    app('inventory_app', 'app.sh', ['inventory_app'], count('INVENTORY_INSTANCES', 2)),
+    app('billing_app', 'app.sh', ['billing_app'], count('BILLING_INSTANCES', 1)),
   ],
 };

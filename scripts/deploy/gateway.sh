@@ -1,20 +1,17 @@
 #!/usr/bin/env bash
-# api_gateway_app: lighttpd in the foreground, configured from .env.
-# Extra arguments go to lighttpd (for example -tt to check the config). GATEWAY_CONF
-# picks another config (cgi-bin/lighttpd-cgi.conf serves the API as plain CGI).
+# api_gateway_app: lighttpd in the foreground, configured from .env through the settings
+# file that lighttpd.conf includes (gateway_settings.sh). Extra arguments go to lighttpd
+# (for example -tt to check the config). GATEWAY_CONF picks another config
+# (cgi-bin/lighttpd-cgi.conf serves the API as plain CGI).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+source "$PROJECT_ROOT/scripts/deploy/gateway_settings.sh"
 load_env
+gateway_env
 
-# lighttpd drops root for this user; the publisher it spawns runs as the same user.
-if [ "$(id -u)" = 0 ]; then
-	export GATEWAY_USER=${GATEWAY_USER:-www-data}
-else
-	export GATEWAY_USER=${GATEWAY_USER:-$(id -un)}
-fi
-export BILLING_PUBLISHER_BIN=$BUILD_DIR/billing_publisher
 mkdir -p "$RUN_DIR/uploads"
 chown "$GATEWAY_USER" "$RUN_DIR" "$RUN_DIR/uploads"
 touch "$RUN_DIR/access.log"
 chown "$GATEWAY_USER" "$RUN_DIR/access.log"
+write_gateway_settings "$GATEWAY_SETTINGS"
 exec lighttpd -D -f "${GATEWAY_CONF:-$PROJECT_ROOT/lighttpd.conf}" "$@"

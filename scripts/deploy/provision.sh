@@ -41,7 +41,7 @@ first_ipv4() {
 apply_hosts() {
 	if [ -n "${INVENTORY_HOST:-}" ]; then
 		export INVENTORY_FCGI_ADDR=$INVENTORY_HOST:${INVENTORY_FCGI_ADDR##*:}
-		export INVENTORY_FCGI_HOST=$INVENTORY_HOST
+		derive_env
 	fi
 	if [ -n "${BILLING_HOST:-}" ]; then
 		RABBITMQ_URL=$(sed -E "s#@[^:/]+#@$BILLING_HOST#" <<<"$RABBITMQ_URL")
@@ -57,6 +57,7 @@ apply_hosts() {
 provision_inventory() {
 	pg_up
 	db_setup_movies
+	allow_listener_handover
 	apps+=(inventory_app)
 }
 
@@ -89,7 +90,6 @@ for r in "${roles[@]}"; do
 	"provision_$r"
 done
 only=$(IFS=,; echo "${apps[*]}")
-"$PM2" startOrRestart "$PROJECT_ROOT/scripts/deploy/ecosystem.config.js" --only "$only" --update-env >/dev/null
-"$PM2" save >/dev/null
+"$PROJECT_ROOT/scripts/deploy/reload.sh" "${apps[@]}"
 pm2_boot
 echo "provisioned: ${roles[*]} (PM2 apps: $only)"

@@ -15,6 +15,14 @@ wait_for() {
 	done
 }
 
+# allow_listener_handover: when an inventory instance stops, the kernel hands the
+# connections still queued on its socket to a sibling on the same port instead of
+# resetting them (Linux >= 5.14; per network namespace).
+allow_listener_handover() {
+	sysctl -qw net.ipv4.tcp_migrate_req=1 2>/dev/null ||
+		echo "warning: could not set net.ipv4.tcp_migrate_req=1: a restart may reset queued requests" >&2
+}
+
 # ---- PostgreSQL -------------------------------------------------------------
 
 system_pg_start() {
@@ -243,11 +251,12 @@ private_stack_env() {
 }
 
 private_stack_up() {
+	allow_listener_handover
 	private_pg_start
 	db_setup
 	private_rabbit_start
 	rabbit_setup
-	"$PM2" start "$PROJECT_ROOT/scripts/deploy/ecosystem.config.js" >/dev/null
+	pm2_ start "$PROJECT_ROOT/scripts/deploy/ecosystem.config.js" >/dev/null
 	wait_for 30 curl -fsS -o /dev/null "http://127.0.0.1:$API_GATEWAY_PORT/api/movies" ||
 		{ echo "the gateway did not come up" >&2; return 1; }
 }

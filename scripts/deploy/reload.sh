@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# make reload: applies an edited lighttpd.conf or .env to the apps of this host without
+# failing a request, and starts those that do not run yet (provisioning ends here, so
+# `make run` on a running platform is a reload too).
+#   api_gateway_app  lighttpd -tt checks the config with the new settings first: a broken
+#                    one is refused with lighttpd's message and the gateway is left as it
+#                    is. Then SIGUSR1, lighttpd's graceful restart in place: the port never
+#                    closes, requests in flight finish, and the billing publisher finishes
+#                    its confirms before a new one takes over.
+#   inventory_app,   pm2 reload, one instance at a time (see ecosystem.config.js), then as
+#   billing_app      many instances as INVENTORY_INSTANCES / BILLING_INSTANCES say.
+# Usage: scripts/deploy/reload.sh [APP...]   (default: every app PM2 has on this host)
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+source "$PROJECT_ROOT/scripts/deploy/gateway_settings.sh"
+load_env
+gateway_env
+
+ECOSYSTEM=$PROJECT_ROOT/scripts/deploy/ecosystem.config.js
+
+# app_count NAME: how many processes PM2 has under that name (any status).
+app_count() {
+	pm2_ jlist | jq --arg n "$1" '[.[] | select(.name == $n)] | length'
+}
+
+# running_config PID: the config file a running lighttpd was started with (-f FILE).
+running_config() {
+	tr '\0' '\n' <"/proc/$1/cmdline" | sed -n '/^-f$/{n;p;q}'
+}
+
+reload_gateway() {
+	local pid conf candidate out
+	pid=$(cat "$RUN_DIR/lighttpd.pid" 2>/dev/null || true)
+	if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+		pm2_ startOrRestart "$ECOSYSTEM" --only api_gateway_app >/dev/null
+		echo "api_gateway_app: started"
+		return
+	fi
+	conf=$(running_config "$pid")
+	candidate=$GATEWAY_SETTINGS.new
+	write_gateway_settings "$candidate"
+	# lighttpd -tt exits 0 on an unknown key (a module missing from server.modules).
+	if ! out=$(GATEWAY_SETTINGS=$candidate lighttpd -tt -f "$conf" 2>&1) ||
+		grep -q 'unknown config-key' <<<"$out"; then
+		rm -f "$candidate"
+		printf '%s\n' "$out" >&2
+		echo "reload refused: $conf does not check; the running gateway is unchanged" >&2
+		return 1
+	fi
+	mv -f "$candidate" "$GATEWAY_SETTINGS"
+	kill -USR1 "$pid"
+	echo "api_gateway_app: graceful restart with $conf"
+}
+
+# reload_instances NAME WANTED: a rolling restart of NAME's processes, then WANTED of them.
+reload_instances() {
+	local name=$1 wanted=$2
+	if [ "$(app_count "$name")" -eq 0 ]; then
+		pm2_ start "$ECOSYSTEM" --only "$name" >/dev/null
+		echo "$name: started"
+		return
+	fi
+	pm2_ reload "$name" --update-env >/dev/null
+	if [ "$(app_count "$name")" -ne "$wanted" ]; then
+		pm2_ scale "$name" "$wanted" >/dev/null
+	fi
+	echo "$name: rolling restart of $wanted instance(s)"
+}
+
+apps=("$@")
+if [ ${#apps[@]} -eq 0 ]; then
+	mapfile -t apps < <(pm2_ jlist | jq -r '[.[].name] | unique | .[]')
+fi
+[ ${#apps[@]} -gt 0 ] || { echo "no app runs here yet: make run" >&2; exit 1; }
+for app in "${apps[@]}"; do
+	case $app in
+	api_gateway_app) reload_gateway ;;
+	inventory_app) reload_instances "$app" "${INVENTORY_INSTANCES:-2}" ;;
+	billing_app) reload_instances "$app" "${BILLING_INSTANCES:-1}" ;;
+	*) echo "unknown app: $app" >&2; exit 2 ;;
+	esac
+done
+pm2_ save >/dev/null 2>&1 || true

@@ -1,0 +1,212 @@
+#!/usr/bin/env bats
+# Routine operations on a live platform lose no request: rolling restarts of the
+# inventory and billing instances, a graceful gateway reload, `make run` again, and an
+# inventory instance killed outright. Each test makes its own load (tests/lib/load.bash):
+# clients on a new connection per request, and keep-alive clients.
+bats_require_minimum_version 1.5.0
+
+load ../lib/helpers
+load ../lib/load
+
+setup_file() {
+	local id
+	id=$(curl -fsS -X POST "$BASE_URL/api/movies" -H 'Content-Type: application/json' \
+		-d '{"title":"Operations","description":"served through every restart"}' | jq -r .id)
+	export MOVIE=/api/movies/$id
+}
+
+setup() {
+	common_setup
+	LOAD_DIR=
+}
+
+teardown() {
+	[ -z "$LOAD_DIR" ] || load_stop
+	restore_services
+	wait_for 30 inventory_instances_online "${INVENTORY_INSTANCES:-2}"
+}
+
+inventory_pids() {
+	"$PM2" jlist | jq -r '.[] | select(.name == "inventory_app" and .pm2_env.status == "online") | .pid'
+}
+
+inventory_instances_online() {
+	[ "$(inventory_pids | grep -c .)" -ge "$1" ]
+}
+
+# movie_load: GET /api/movies/:id from 4 new-connection and 2 keep-alive clients.
+movie_load() {
+	load_start fresh 4 GET "$MOVIE"
+	load_start keepalive 2 GET "$MOVIE"
+	load_wait_for 200
+}
+
+# order_load: POST /api/billing from 2 new-connection and 1 keep-alive client.
+order_load() {
+	load_start fresh 2 POST /api/billing
+	load_start keepalive 1 POST /api/billing
+	load_wait_for 100
+}
+
+# assert_no_failure: every request answered 2xx, none refused or cut.
+assert_no_failure() {
+	load_stop
+	echo "# $(load_count all) requests, $(load_failures all) failed" >&3
+	[ "$(load_count all)" -gt 0 ]
+	assert_equal "$(load_failures all)" 0
+}
+
+# orders_missing KEYS: how many of the comma-separated message_ids are not in billing_db.
+orders_missing() {
+	sql_billing "SELECT count(*) FROM unnest(string_to_array('$1', ',')) k
+		WHERE NOT EXISTS (SELECT FROM orders WHERE message_id = k)"
+}
+
+all_orders_landed() {
+	[ "$(orders_missing "$1")" = 0 ]
+}
+
+# assert_orders_exactly_once: every order answered 200 is in billing_db once.
+assert_orders_exactly_once() {
+	local keys n missing doubled
+	keys=$(load_accepted_orders | paste -sd,)
+	n=$(tr ',' '\n' <<<"$keys" | grep -c .)
+	[ "$n" -gt 0 ]
+	wait_for 60 all_orders_landed "$keys" || true
+	missing=$(orders_missing "$keys")
+	doubled=$(sql_billing "SELECT count(*) FROM (SELECT message_id FROM orders GROUP BY message_id HAVING count(*) > 1) d")
+	echo "# orders answered 200: $n, missing: $missing, doubled: $doubled" >&3
+	assert_equal "$missing" 0
+	assert_equal "$doubled" 0
+}
+
+@test "pm2 reload inventory_app under load: instances replaced one at a time, no request fails" {
+	local before after
+	before=$(inventory_pids | sort)
+	movie_load
+	"$PM2" reload inventory_app
+	wait_for 30 inventory_instances_online 2
+	load_wait_for 200
+	assert_no_failure
+	after=$(inventory_pids | sort)
+	[ -z "$(comm -12 <(echo "$before") <(echo "$after"))" ]
+}
+
+@test "make reload under load (gateway graceful restart and rolling restarts): no request fails, every order lands once" {
+	local pid
+	pid=$(cat "$RUN_DIR/lighttpd.pid")
+	movie_load
+	order_load
+	run -0 "$PROJECT_ROOT/scripts/deploy/reload.sh"
+	assert_output --partial "api_gateway_app: graceful restart"
+	load_wait_for 300
+	assert_no_failure
+	# The same lighttpd process: the port never closed.
+	assert_equal "$(cat "$RUN_DIR/lighttpd.pid")" "$pid"
+	assert_orders_exactly_once
+}
+
+# post_answers STATUS BODY: POST /api/movies with BODY is answered STATUS.
+post_answers() {
+	[ "$(http POST /api/movies -H 'Content-Type: application/json' -d "$2")" = "$1" ]
+}
+
+@test "a changed setting is applied by make reload: the gateway's body limit changes, same process" {
+	local body pid
+	pid=$(cat "$RUN_DIR/lighttpd.pid")
+	body="{\"title\":\"$(head -c 3000 /dev/zero | tr '\0' x)\"}"
+	post_answers 400 "$body"
+	run -0 env REQUEST_BODY_MAX_KB=2 "$PROJECT_ROOT/scripts/deploy/reload.sh" api_gateway_app
+	wait_for 10 post_answers 413 "$body"
+	run -0 "$PROJECT_ROOT/scripts/deploy/reload.sh" api_gateway_app
+	wait_for 10 post_answers 400 "$body"
+	assert_equal "$(cat "$RUN_DIR/lighttpd.pid")" "$pid"
+}
+
+@test "make run again under load: no request fails, every order lands once" {
+	movie_load
+	order_load
+	run -0 "$PROJECT_ROOT/scripts/deploy/run.sh"
+	load_wait_for 300
+	assert_no_failure
+	assert_orders_exactly_once
+}
+
+@test "pm2 reload billing_app under order load: no request fails, every order lands once" {
+	order_load
+	"$PM2" reload billing_app
+	wait_for 60 queue_has_consumer
+	load_wait_for 100
+	assert_no_failure
+	assert_orders_exactly_once
+}
+
+@test "two billing_app instances compete for the queue and every order lands once" {
+	"$PM2" scale billing_app 2
+	order_load
+	load_wait_for 300
+	assert_no_failure
+	assert_orders_exactly_once
+	"$PM2" scale billing_app "${BILLING_INSTANCES:-1}"
+}
+
+@test "an inventory instance killed with SIGKILL costs at most the requests it held, none after 1 s" {
+	local victim
+	movie_load
+	victim=$(inventory_pids | head -n 1)
+	kill -KILL "$victim"
+	sleep 1 # the second after the kill is the window the test measures, not a wait
+	load_mark
+	load_wait_for 300
+	load_stop
+	echo "# within 1 s of the kill: $(load_failures before) of $(load_count before) failed; after: $(load_failures after) of $(load_count after)" >&3
+	[ "$(load_failures before)" -le 6 ]
+	[ "$(load_count after)" -gt 0 ]
+	assert_equal "$(load_failures after)" 0
+}
+
+@test "a broken lighttpd.conf is refused with lighttpd's message and the gateway keeps serving" {
+	local conf pid
+	pid=$(cat "$RUN_DIR/lighttpd.pid")
+	conf=$(tr '\0' '\n' <"/proc/$pid/cmdline" | sed -n '/^-f$/{n;p;q}')
+	cp "$conf" "$BATS_TEST_TMPDIR/lighttpd.conf.good"
+	echo 'server.port = "not a port' >>"$conf"
+	run "$PROJECT_ROOT/scripts/deploy/reload.sh" api_gateway_app
+	cp "$BATS_TEST_TMPDIR/lighttpd.conf.good" "$conf"
+	assert_failure
+	assert_output --partial "reload refused"
+	assert_output --partial "parser failed"
+	assert_equal "$(http GET "$MOVIE")" 200
+	assert_equal "$(cat "$RUN_DIR/lighttpd.pid")" "$pid"
+}
+
+process_gone() {
+	[ ! -e "/proc/$1" ]
+}
+
+queue_empty() {
+	[ "$(queue_count "$QUEUE_NAME")" = 0 ]
+}
+
+# seconds_to_exit PID: sends SIGTERM and prints how long the process took to go.
+seconds_to_exit() {
+	local start=$EPOCHREALTIME
+	kill -TERM "$1"
+	wait_for 10 process_gone "$1"
+	echo "$EPOCHREALTIME - $start" | bc
+}
+
+@test "idle daemons exit within 1 s of SIGTERM" {
+	local pid took
+	wait_for 30 queue_empty
+	for app in inventory_app billing_app; do
+		pid=$("$PM2" jlist | jq -r --arg n "$app" '[.[] | select(.name == $n and .pm2_env.status == "online")][0].pid')
+		took=$(seconds_to_exit "$pid")
+		echo "# $app exited in $took s" >&3
+		[ "$(echo "$took < 1" | bc)" = 1 ]
+	done
+	pid=$(pgrep -f "$BUILD_DIR/billing_publisher" | head -n 1)
+	took=$(seconds_to_exit "$pid")
+	echo "# billing_publisher exited in $took s" >&3
+	[ "$(echo "$took < 1" | bc)" = 1 ]
+}
