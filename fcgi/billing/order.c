@@ -199,22 +199,6 @@ int order_from_object(json_object *root, struct order *o, const char **field,
 	return 0;
 }
 
-int order_parse(const char *text, size_t len, struct order *o, const char **field,
-		const char **detail)
-{
-	json_object *root = json_parse_object(text, len, detail);
-	int status;
-
-	*field = NULL;
-	if (root == NULL) {
-		memset(o, 0, sizeof(*o));
-		return 400;
-	}
-	status = order_from_object(root, o, field, detail);
-	json_object_put(root);
-	return status;
-}
-
 char *order_to_json(const struct order *o, const char *message_id)
 {
 	json_object *msg = json_object_new_object();

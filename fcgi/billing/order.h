@@ -27,10 +27,6 @@ struct order {
 int order_from_object(json_object *root, struct order *o, const char **field,
 		      const char **detail);
 
-/* Parses text as a JSON object, then as order_from_object; *field is NULL when the body as a whole is bad. */
-int order_parse(const char *text, size_t len, struct order *o, const char **field,
-		const char **detail);
-
 /*
  * The normalised message:
  * {"message_id":"...","user_id":"20","number_of_items":99,"total_amount":"250.00"}.

@@ -10,6 +10,7 @@
 
 #include "../common/env.h"
 #include "../common/fcgi_server.h"
+#include "../common/json_body.h"
 #include "../common/json_input.h"
 #include "../common/log.h"
 #include "message_id.h"
@@ -37,23 +38,24 @@ static void publisher_free(void *worker)
 }
 
 /* {"status":"accepted","message_id":"..."}; the id may hold quotes, so json-c escapes it. */
-static void answer_accepted(const struct http_req *r, const char *message_id)
+static int answer_accepted(const struct http_req *r, const char *message_id)
 {
 	json_object *o = json_object_new_object();
+	int sent;
 
 	if (o == NULL ||
 	    json_object_object_add(o, "status", json_object_new_string("accepted")) != 0 ||
 	    json_object_object_add(o, "message_id", json_object_new_string(message_id)) != 0) {
 		json_object_put(o);
 		/* The order is queued; say so even without the body. */
-		http_send_json(r, 200, NULL, "{\"status\":\"accepted\"}");
-		return;
+		return http_send_json(r, 200, NULL, "{\"status\":\"accepted\"}");
 	}
-	http_send_json(r, 200, NULL, json_text(o));
+	sent = http_send_json(r, 200, NULL, json_text(o));
 	json_object_put(o);
+	return sent;
 }
 
-/* The client's Idempotency-Key, or a fresh UUID. 0, or the status already answered. */
+/* The client's Idempotency-Key, or a fresh UUID. 0, or the status sent. */
 static int choose_message_id(const struct http_req *r, char *out, size_t size)
 {
 	const char *key = http_param(r, "HTTP_IDEMPOTENCY_KEY");
@@ -62,81 +64,63 @@ static int choose_message_id(const struct http_req *r, char *out, size_t size)
 	if (len == 0) {
 		if (message_id_generate(out) != 0) {
 			log_warn("getrandom");
-			http_problem(r, 500, NULL, NULL, "could not generate a message id");
-			return 500;
+			return http_problem(r, 500, NULL, NULL, "could not generate a message id");
 		}
 		return 0;
 	}
-	if (!message_id_valid(key, len) || len >= size) {
-		http_problem(r, 400, NULL, "Idempotency-Key",
-			     "Idempotency-Key must be 1 to 200 visible ASCII characters");
-		return 400;
-	}
+	if (!message_id_valid(key, len) || len >= size)
+		return http_problem(r, 400, NULL, "Idempotency-Key",
+				    "Idempotency-Key must be 1 to 200 visible ASCII characters");
 	memcpy(out, key, len + 1);
 	return 0;
 }
 
-static void create_order(struct broker *b, const struct http_req *r)
+static int create_order(struct broker *b, const struct http_req *r)
 {
-	char message_id[MESSAGE_ID_MAX + 1], *body = NULL, *message = NULL;
+	char message_id[MESSAGE_ID_MAX + 1], *message;
 	const char *field, *detail;
 	struct outgoing_message m;
 	struct order order;
-	size_t len;
+	json_object *body;
 	int status;
 
-	if (http_require_json(r) != 0) {
-		http_problem(r, 415, NULL, NULL, "Content-Type must be application/json");
-		return;
-	}
-	status = http_read_body(r, max_body, &body, &len);
-	if (status != 0) {
-		http_problem(r, status, NULL, NULL, status == 413 ?
-			     "the body is larger than REQUEST_BODY_MAX_KB allows" :
-			     "the body could not be read");
-		return;
-	}
-	if (order_parse(body, len, &order, &field, &detail) != 0) {
-		http_problem(r, 400, NULL, field, detail);
-		goto done;
-	}
-	if (choose_message_id(r, message_id, sizeof(message_id)) != 0)
-		goto done;
+	if ((status = json_body_read(r, max_body, &body)) != 0)
+		return status;
+	status = order_from_object(body, &order, &field, &detail);
+	json_object_put(body);
+	if (status != 0)
+		return http_problem(r, status, NULL, field, detail);
+	if ((status = choose_message_id(r, message_id, sizeof(message_id))) != 0)
+		return status;
 	message = order_to_json(&order, message_id);
 	if (message == NULL) {
 		log_warnx("out of memory building message %s", message_id);
-		http_problem(r, 500, NULL, NULL, "the order could not be prepared");
-		goto done;
+		return http_problem(r, 500, NULL, NULL, "the order could not be prepared");
 	}
 	m = (struct outgoing_message){ broker_cfg.queue, message_id, message, strlen(message),
 				       NULL };
-	if (publish_confirmed(b, &m) != 0) {
-		http_problem(r, 503, "Retry-After: 1\r\n", NULL,
-			     "billing is unavailable; the order was not accepted, try again");
-		goto done;
-	}
-	answer_accepted(r, message_id);
-done:
+	if (publish_confirmed(b, &m) == 0)
+		status = answer_accepted(r, message_id);
+	else
+		status = http_problem(r, 503, "Retry-After: 1\r\n", NULL,
+				      "billing is unavailable; the order was not accepted, try again");
 	free(message);
-	free(body);
+	return status;
 }
 
-static void publisher_handle(void *worker, const struct http_req *r)
+static int publisher_handle(void *worker, const struct http_req *r)
 {
 	const char *path = http_param(r, "PATH_INFO");
 	const char *method = http_param(r, "REQUEST_METHOD");
 	char detail[64];
 
-	if (path[0] != '\0' && strcmp(path, "/") != 0) {
-		http_problem(r, 404, NULL, NULL, "no such resource");
-		return;
-	}
+	if (path[0] != '\0' && strcmp(path, "/") != 0)
+		return http_problem(r, 404, NULL, NULL, "no such resource");
 	if (strcmp(method, "POST") != 0) {
 		snprintf(detail, sizeof(detail), "%.16s is not supported here", method);
-		http_problem(r, 405, "Allow: POST\r\n", NULL, detail);
-		return;
+		return http_problem(r, 405, "Allow: POST\r\n", NULL, detail);
 	}
-	create_order(worker, r);
+	return create_order(worker, r);
 }
 
 int main(void)

@@ -29,6 +29,15 @@ struct worker_thread {
 	int listen_fd;
 };
 
+/* Runs the handler; should one send nothing (a bug), the client still gets an answer. */
+static void serve_one(const struct fcgi_app *app, void *state, const struct http_req *req)
+{
+	if (app->handle(state, req) == 0) {
+		log_warnx("a handler sent no reply; answering 500");
+		http_problem(req, 500, NULL, NULL, "the request could not be completed");
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker_thread *t = arg;
@@ -43,7 +52,7 @@ static void *worker_main(void *arg)
 	while (FCGX_Accept_r(&fr) == 0) {
 		struct http_req req = { fr.envp, fr.in, fr.out };
 
-		t->app->handle(state, &req);
+		serve_one(t->app, state, &req);
 		FCGX_Finish_r(&fr);
 	}
 	FCGX_Free(&fr, 1);
@@ -56,7 +65,7 @@ static int serve_cgi(const struct fcgi_app *app)
 	void *state = app->worker_new();
 	struct http_req req = { environ, NULL, NULL };
 
-	app->handle(state, &req);
+	serve_one(app, state, &req);
 	app->worker_free(state);
 	return fflush(stdout) == 0 ? 0 : 1;
 }

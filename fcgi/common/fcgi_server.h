@@ -18,7 +18,7 @@ struct fcgi_app {
 	/* Per-thread state (a database or broker connection), made in the thread that uses it. */
 	void *(*worker_new)(void);
 	void (*worker_free)(void *worker);
-	void (*handle)(void *worker, const struct http_req *req);
+	int (*handle)(void *worker, const struct http_req *req);   /* the status sent (http.h) */
 };
 
 /*

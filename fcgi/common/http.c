@@ -141,14 +141,15 @@ static void write_head(const struct http_req *r, int status, const char *content
 	write_out(r, head, (size_t)n);
 }
 
-void http_send(const struct http_req *r, int status, const char *content_type,
-	       const char *extra_headers, const char *body, size_t len)
+int http_send(const struct http_req *r, int status, const char *content_type,
+	      const char *extra_headers, const char *body, size_t len)
 {
 	write_head(r, status, content_type, extra_headers, 1, len);
 	if (!is_head(r))
 		write_out(r, body, len);
 	if (r->out == NULL)
 		fflush(stdout);
+	return status;
 }
 
 void http_body_begin(struct http_body *b, const struct http_req *r, int status,
@@ -227,7 +228,7 @@ void http_body_add_json_string(struct http_body *b, const char *s, size_t n)
 	http_body_add(b, "\"", 1);
 }
 
-void http_body_end(struct http_body *b)
+int http_body_end(struct http_body *b)
 {
 	if (b->streaming) {
 		body_flush(b);
@@ -238,16 +239,17 @@ void http_body_end(struct http_body *b)
 	}
 	if (b->r->out == NULL)
 		fflush(stdout);
+	return b->status;
 }
 
-void http_send_json(const struct http_req *r, int status, const char *extra_headers,
-		    const char *json)
+int http_send_json(const struct http_req *r, int status, const char *extra_headers,
+		   const char *json)
 {
-	http_send(r, status, "application/json", extra_headers, json, strlen(json));
+	return http_send(r, status, "application/json", extra_headers, json, strlen(json));
 }
 
-void http_problem(const struct http_req *r, int status, const char *extra_headers,
-		  const char *field, const char *detail)
+int http_problem(const struct http_req *r, int status, const char *extra_headers,
+		 const char *field, const char *detail)
 {
 	json_object *o = json_object_new_object();
 	const char *text;
@@ -261,13 +263,13 @@ void http_problem(const struct http_req *r, int status, const char *extra_header
 	     json_object_object_add(o, "field", json_object_new_string(field)) != 0)) {
 		json_object_put(o);
 		log_warnx("out of memory building a problem reply");
-		http_send(r, 500, "application/problem+json", NULL, "{}", 2);
-		return;
+		return http_send(r, 500, "application/problem+json", NULL, "{}", 2);
 	}
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
 	http_send(r, status, "application/problem+json", extra_headers, text, strlen(text));
 	json_object_put(o);
+	return status;
 }
 
 static int hex_value(char c)

@@ -9,6 +9,16 @@
 #include <stddef.h>
 #include <fcgiapp.h>
 
+/*
+ * What request code returns, in every program:
+ * - A check reads the request and sends nothing (http_read_body, http_require_json, the
+ *   programs' input validators): 0 when the request may go on, else the HTTP status the
+ *   caller should answer with.
+ * - Anything that may answer (every handler, http_problem, http_body_end, and the helpers
+ *   that answer their own errors): the status it sent, or 0 when it sent nothing and the
+ *   caller goes on. A handler always answers, so it never returns 0.
+ */
+
 struct http_req {
 	char **envp;       /* NAME=value parameters */
 	FCGX_Stream *in;   /* NULL in CGI mode: stdin */
@@ -27,9 +37,9 @@ int http_read_body(const struct http_req *r, size_t max, char **body, size_t *le
 /* 0 when Content-Type is application/json (parameters allowed), else 415. */
 int http_require_json(const struct http_req *r);
 
-/* Sends a complete response. extra_headers is NULL or "Name: value\r\n" lines. */
-void http_send(const struct http_req *r, int status, const char *content_type,
-	       const char *extra_headers, const char *body, size_t len);
+/* Sends a complete response; returns status. extra_headers is NULL or "Name: value\r\n" lines. */
+int http_send(const struct http_req *r, int status, const char *content_type,
+	      const char *extra_headers, const char *body, size_t len);
 
 /*
  * A reply whose body is written in pieces. Headers wait until the buffer first fills:
@@ -51,18 +61,20 @@ void http_body_add(struct http_body *b, const char *s, size_t n);
 void http_body_add_str(struct http_body *b, const char *s);
 /* Adds s[0..n) as a JSON string literal: quoted, with '"', '\\' and controls escaped. */
 void http_body_add_json_string(struct http_body *b, const char *s, size_t n);
-void http_body_end(struct http_body *b);
+/* Sends what is left; returns the status sent. */
+int http_body_end(struct http_body *b);
 
-/* Sends a JSON body (application/json). */
-void http_send_json(const struct http_req *r, int status, const char *extra_headers,
-		    const char *json);
+/* Sends a JSON body (application/json); returns status. */
+int http_send_json(const struct http_req *r, int status, const char *extra_headers,
+		   const char *json);
 
 /*
  * Sends an RFC 9457 problem (application/problem+json): type, title, status, detail,
  * plus "field" when the problem is about one input field (field may be NULL).
+ * Returns the status sent.
  */
-void http_problem(const struct http_req *r, int status, const char *extra_headers,
-		  const char *field, const char *detail);
+int http_problem(const struct http_req *r, int status, const char *extra_headers,
+		 const char *field, const char *detail);
 
 /* The reason phrase for a status code. */
 const char *http_reason(int status);

@@ -31,9 +31,9 @@ static void inventory_free(void *worker)
 	free(inv);
 }
 
-static void inventory_handle(void *worker, const struct http_req *req)
+static int inventory_handle(void *worker, const struct http_req *req)
 {
-	routes_dispatch(worker, req);
+	return routes_dispatch(worker, req);
 }
 
 int main(void)

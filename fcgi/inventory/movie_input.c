@@ -40,17 +40,11 @@ static int string_field(json_object *body, const char *name, size_t max_chars, i
 	return 0;
 }
 
-int movie_input_parse(const char *body, size_t len, enum movie_mode mode,
-		      struct movie_input *in, const char **field, const char **detail)
+int movie_input_from_object(json_object *root, enum movie_mode mode, struct movie_input *in,
+			    const char **field, const char **detail)
 {
-	json_object *root;
-
 	memset(in, 0, sizeof(*in));
 	*field = NULL;
-	root = json_parse_object(body, len, detail);
-	if (root == NULL)
-		return 400;
-	in->owner = root;
 	if (string_field(root, "title", MOVIE_TITLE_MAX, 0, &in->has_title, &in->title,
 			 detail) != 0) {
 		*field = "title";
@@ -77,14 +71,8 @@ int movie_input_parse(const char *body, size_t len, enum movie_mode mode,
 	}
 	return 0;
 invalid:
-	movie_input_free(in);
-	return 400;
-}
-
-void movie_input_free(struct movie_input *in)
-{
-	json_object_put(in->owner);
 	memset(in, 0, sizeof(*in));
+	return 400;
 }
 
 long long movie_id_parse(const char *s, size_t len)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/json_body.h"
 #include "../common/json_input.h"
 #include "../common/log.h"
 #include "movie_input.h"
@@ -39,37 +40,40 @@ const struct db_stmt movie_statements[] = {
 };
 const int movie_statement_count = sizeof(movie_statements) / sizeof(movie_statements[0]);
 
-static void not_found(const struct http_req *r, long long id)
+static int not_found(const struct http_req *r, long long id)
 {
 	char detail[64];
 
 	snprintf(detail, sizeof(detail), "no movie with id %lld", id);
-	http_problem(r, 404, NULL, NULL, detail);
+	return http_problem(r, 404, NULL, NULL, detail);
 }
 
 /*
- * Answers a failed statement; returns 1 when it did (res NULL or not OK).
- * The one place where database outcomes become HTTP statuses.
+ * Answers a failed statement and clears res; returns the status sent, or 0 when the
+ * statement succeeded and res is the caller's. The one place where database outcomes
+ * become HTTP statuses.
  */
 static int answer_db_failure(const struct http_req *r, PGresult *res)
 {
+	int sent = 0;
+
 	switch (db_classify(res)) {
 	case DB_ERR_NONE:
 		return 0;
 	case DB_ERR_TRANSIENT:
-		http_problem(r, 503, "Retry-After: 1\r\n", NULL,
-			     "the movie database is unavailable; try again shortly");
+		sent = http_problem(r, 503, "Retry-After: 1\r\n", NULL,
+				    "the movie database is unavailable; try again shortly");
 		break;
 	case DB_ERR_DATA:
-		http_problem(r, 400, NULL, NULL, "the database rejected a value as invalid");
+		sent = http_problem(r, 400, NULL, NULL, "the database rejected a value as invalid");
 		break;
 	case DB_ERR_OTHER:
 		log_warnx("query failed: %s", PQresultErrorMessage(res));
-		http_problem(r, 500, NULL, NULL, "the request could not be completed");
+		sent = http_problem(r, 500, NULL, NULL, "the request could not be completed");
 		break;
 	}
 	PQclear(res);
-	return 1;
+	return sent;
 }
 
 /* {"id":1,"title":"...","description":"..." or null} from row of res. */
@@ -88,29 +92,29 @@ static void add_movie(struct http_body *b, const PGresult *res, int row)
 	http_body_add_str(b, "}");
 }
 
-static void send_movie(const struct http_req *r, int status, const char *extra_headers,
-		       const PGresult *res)
+static int send_movie(const struct http_req *r, int status, const char *extra_headers,
+		      const PGresult *res)
 {
 	struct http_body b;
 
 	http_body_begin(&b, r, status, "application/json", extra_headers);
 	add_movie(&b, res, 0);
-	http_body_end(&b);
+	return http_body_end(&b);
 }
 
 /* Answers with the one movie res holds, or 404 when the statement matched none. */
-static void answer_movie(const struct http_req *r, PGresult *res, long long id)
+static int answer_movie(const struct http_req *r, PGresult *res, long long id)
 {
-	if (answer_db_failure(r, res))
-		return;
-	if (PQntuples(res) == 0)
-		not_found(r, id);
-	else
-		send_movie(r, 200, NULL, res);
+	int sent = answer_db_failure(r, res);
+
+	if (sent != 0)
+		return sent;
+	sent = PQntuples(res) == 0 ? not_found(r, id) : send_movie(r, 200, NULL, res);
 	PQclear(res);
+	return sent;
 }
 
-/* Reads a bounded whole number from the query; 0 ok, -1 answered with 400. */
+/* Reads a bounded whole number from the query; 0, or the status sent (400). */
 static int query_number(const struct http_req *r, const char *name, long long min,
 			long long max, long long *value)
 {
@@ -125,19 +129,18 @@ static int query_number(const struct http_req *r, const char *name, long long mi
 	if (found < 0 || n < min || n > max || errno != 0 || *end != '\0') {
 		snprintf(detail, sizeof(detail), "%s must be a whole number from %lld to %lld",
 			 name, min, max);
-		http_problem(r, 400, NULL, name, detail);
-		return -1;
+		return http_problem(r, 400, NULL, name, detail);
 	}
 	*value = n;
 	return 0;
 }
 
-void movies_list(struct inventory *inv, const struct http_req *r, long long id)
+int movies_list(struct inventory *inv, const struct http_req *r, long long id)
 {
 	char title[4 * MOVIE_TITLE_MAX + 1], limit_s[24], offset_s[24];
 	long long limit = LIST_LIMIT_MAX, offset = 0;
 	struct http_body b;
-	int has_title;
+	int has_title, sent;
 	long chars;
 	PGresult *res;
 
@@ -145,21 +148,19 @@ void movies_list(struct inventory *inv, const struct http_req *r, long long id)
 	has_title = http_query_param(http_param(r, "QUERY_STRING"), "title", title,
 				     sizeof(title));
 	chars = has_title > 0 ? utf8_length(title, strlen(title)) : 0;
-	if (has_title < 0 || chars < 0 || chars > MOVIE_TITLE_MAX) {
-		http_problem(r, 400, NULL, "title",
-			     "title must be percent-encoded UTF-8 of at most 255 characters");
-		return;
-	}
-	if (query_number(r, "limit", 1, LIST_LIMIT_MAX, &limit) != 0 ||
-	    query_number(r, "offset", 0, 9223372036854775807LL, &offset) != 0)
-		return;
+	if (has_title < 0 || chars < 0 || chars > MOVIE_TITLE_MAX)
+		return http_problem(r, 400, NULL, "title",
+				    "title must be percent-encoded UTF-8 of at most 255 characters");
+	if ((sent = query_number(r, "limit", 1, LIST_LIMIT_MAX, &limit)) != 0 ||
+	    (sent = query_number(r, "offset", 0, 9223372036854775807LL, &offset)) != 0)
+		return sent;
 	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
 	snprintf(offset_s, sizeof(offset_s), "%lld", offset);
 	const char *params[] = { has_title ? title : NULL, limit_s, offset_s };
 
 	res = db_exec(inv->db, STMT_LIST, params, 1);
-	if (answer_db_failure(r, res))
-		return;
+	if ((sent = answer_db_failure(r, res)) != 0)
+		return sent;
 	http_body_begin(&b, r, 200, "application/json", NULL);
 	http_body_add_str(&b, "[");
 	for (int row = 0; row < PQntuples(res); row++) {
@@ -168,122 +169,120 @@ void movies_list(struct inventory *inv, const struct http_req *r, long long id)
 		add_movie(&b, res, row);
 	}
 	http_body_add_str(&b, "]");
-	http_body_end(&b);
 	PQclear(res);
+	return http_body_end(&b);
 }
 
-/* Reads and validates a movie body; 0 ok, else the request has been answered. */
+/*
+ * Reads and validates a movie body: 0 with in pointing into *body (put it after use),
+ * or the status sent.
+ */
 static int read_movie(struct inventory *inv, const struct http_req *r, enum movie_mode mode,
-		      struct movie_input *in)
+		      json_object **body, struct movie_input *in)
 {
 	const char *field, *detail;
-	char *body, message[160];
-	size_t len;
-	int status;
+	char message[160];
+	int status = json_body_read(r, inv->max_body, body);
 
-	if (http_require_json(r) != 0) {
-		http_problem(r, 415, NULL, NULL, "send the body as application/json");
-		return -1;
-	}
-	status = http_read_body(r, inv->max_body, &body, &len);
-	if (status == 413) {
-		http_problem(r, 413, NULL, NULL, "the body is larger than this service accepts");
-		return -1;
-	}
-	if (status != 0) {
-		http_problem(r, status, NULL, NULL, "the body could not be read");
-		return -1;
-	}
-	status = movie_input_parse(body, len, mode, in, &field, &detail);
-	free(body);
-	if (status != 0) {
-		if (field != NULL)
-			snprintf(message, sizeof(message), "%s %s", field, detail);
-		http_problem(r, status, NULL, field, field != NULL ? message : detail);
-		return -1;
-	}
-	return 0;
+	if (status != 0)
+		return status;
+	status = movie_input_from_object(*body, mode, in, &field, &detail);
+	if (status == 0)
+		return 0;
+	json_object_put(*body);
+	if (field == NULL)
+		return http_problem(r, status, NULL, NULL, detail);
+	snprintf(message, sizeof(message), "%s %s", field, detail);
+	return http_problem(r, status, NULL, field, message);
 }
 
-void movies_create(struct inventory *inv, const struct http_req *r, long long id)
+int movies_create(struct inventory *inv, const struct http_req *r, long long id)
 {
 	struct movie_input in;
+	json_object *body;
 	char location[64];
 	PGresult *res;
+	int sent;
 
 	(void)id;
-	if (read_movie(inv, r, MOVIE_CREATE, &in) != 0)
-		return;
+	if ((sent = read_movie(inv, r, MOVIE_CREATE, &body, &in)) != 0)
+		return sent;
 	const char *params[] = { in.title, in.description };
 
 	/* Not retried on a lost connection: the insert may have happened. */
 	res = db_exec(inv->db, STMT_INSERT, params, 0);
-	movie_input_free(&in);
-	if (answer_db_failure(r, res))
-		return;
+	json_object_put(body);
+	if ((sent = answer_db_failure(r, res)) != 0)
+		return sent;
 	snprintf(location, sizeof(location), "Location: /api/movies/%s\r\n",
 		 PQgetvalue(res, 0, 0));
-	send_movie(r, 201, location, res);
+	sent = send_movie(r, 201, location, res);
 	PQclear(res);
+	return sent;
 }
 
-void movies_delete_all(struct inventory *inv, const struct http_req *r, long long id)
+int movies_delete_all(struct inventory *inv, const struct http_req *r, long long id)
 {
 	char reply[64];
 	PGresult *res;
+	int sent;
 
 	(void)id;
 	res = db_exec(inv->db, STMT_DELETE_ALL, NULL, 1);
-	if (answer_db_failure(r, res))
-		return;
+	if ((sent = answer_db_failure(r, res)) != 0)
+		return sent;
 	snprintf(reply, sizeof(reply), "{\"deleted\":%s}", PQcmdTuples(res));
 	PQclear(res);
-	http_send_json(r, 200, NULL, reply);
+	return http_send_json(r, 200, NULL, reply);
 }
 
-void movies_get(struct inventory *inv, const struct http_req *r, long long id)
+int movies_get(struct inventory *inv, const struct http_req *r, long long id)
 {
 	char id_s[24];
 
 	snprintf(id_s, sizeof(id_s), "%lld", id);
 	const char *params[] = { id_s };
 
-	answer_movie(r, db_exec(inv->db, STMT_GET, params, 1), id);
+	return answer_movie(r, db_exec(inv->db, STMT_GET, params, 1), id);
 }
 
-void movies_update(struct inventory *inv, const struct http_req *r, long long id)
+int movies_update(struct inventory *inv, const struct http_req *r, long long id)
 {
 	struct movie_input in;
+	json_object *body;
 	char id_s[24];
 	PGresult *res;
+	int sent;
 
-	if (read_movie(inv, r, MOVIE_UPDATE, &in) != 0)
-		return;
+	if ((sent = read_movie(inv, r, MOVIE_UPDATE, &body, &in)) != 0)
+		return sent;
 	snprintf(id_s, sizeof(id_s), "%lld", id);
 	const char *params[] = { id_s, in.has_title ? in.title : NULL,
 				 in.has_description ? "true" : "false", in.description };
 
 	res = db_exec(inv->db, STMT_UPDATE, params, 1);
-	movie_input_free(&in);
-	answer_movie(r, res, id);
+	json_object_put(body);
+	return answer_movie(r, res, id);
 }
 
-void movies_delete(struct inventory *inv, const struct http_req *r, long long id)
+int movies_delete(struct inventory *inv, const struct http_req *r, long long id)
 {
 	char id_s[24], reply[80];
 	PGresult *res;
+	int sent;
 
 	snprintf(id_s, sizeof(id_s), "%lld", id);
 	const char *params[] = { id_s };
 
 	res = db_exec(inv->db, STMT_DELETE, params, 1);
-	if (answer_db_failure(r, res))
-		return;
+	if ((sent = answer_db_failure(r, res)) != 0)
+		return sent;
 	if (strcmp(PQcmdTuples(res), "0") == 0) {
-		not_found(r, id);
+		sent = not_found(r, id);
 	} else {
 		snprintf(reply, sizeof(reply), "{\"deleted\":1,\"id\":%lld}", id);
-		http_send_json(r, 200, NULL, reply);
+		sent = http_send_json(r, 200, NULL, reply);
 	}
 	PQclear(res);
+	return sent;
 }

@@ -1,4 +1,7 @@
-/* The movie handlers: one function per endpoint, SQL kept beside them. */
+/*
+ * The movie handlers: one function per endpoint, SQL kept beside them. Each returns the
+ * status it sent (http.h).
+ */
 #ifndef INVENTORY_MOVIES_H
 #define INVENTORY_MOVIES_H
 
@@ -13,11 +16,11 @@ struct inventory {
 extern const struct db_stmt movie_statements[];
 extern const int movie_statement_count;
 
-void movies_list(struct inventory *inv, const struct http_req *r, long long id);
-void movies_create(struct inventory *inv, const struct http_req *r, long long id);
-void movies_delete_all(struct inventory *inv, const struct http_req *r, long long id);
-void movies_get(struct inventory *inv, const struct http_req *r, long long id);
-void movies_update(struct inventory *inv, const struct http_req *r, long long id);
-void movies_delete(struct inventory *inv, const struct http_req *r, long long id);
+int movies_list(struct inventory *inv, const struct http_req *r, long long id);
+int movies_create(struct inventory *inv, const struct http_req *r, long long id);
+int movies_delete_all(struct inventory *inv, const struct http_req *r, long long id);
+int movies_get(struct inventory *inv, const struct http_req *r, long long id);
+int movies_update(struct inventory *inv, const struct http_req *r, long long id);
+int movies_delete(struct inventory *inv, const struct http_req *r, long long id);
 
 #endif

@@ -5,7 +5,7 @@
 
 #include "movie_input.h"
 
-typedef void (*movie_handler)(struct inventory *, const struct http_req *, long long);
+typedef int (*movie_handler)(struct inventory *, const struct http_req *, long long);
 
 struct route {
 	const char *method;
@@ -50,23 +50,18 @@ static int parse_path(const char *path, long long *id)
 	return *id > 0 ? 1 : -1;
 }
 
-void routes_dispatch(struct inventory *inv, const struct http_req *r)
+int routes_dispatch(struct inventory *inv, const struct http_req *r)
 {
 	const char *method = http_param(r, "REQUEST_METHOD");
 	long long id = 0;
 	int on_item = parse_path(http_param(r, "PATH_INFO"), &id);
 	char detail[96];
 
-	if (on_item < 0) {
-		http_problem(r, 404, NULL, NULL, "no such resource");
-		return;
-	}
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (routes[i].on_item == on_item && strcmp(routes[i].method, method) == 0) {
-			routes[i].handler(inv, r, id);
-			return;
-		}
-	}
+	if (on_item < 0)
+		return http_problem(r, 404, NULL, NULL, "no such resource");
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (routes[i].on_item == on_item && strcmp(routes[i].method, method) == 0)
+			return routes[i].handler(inv, r, id);
 	snprintf(detail, sizeof(detail), "%.16s is not supported here", method);
-	http_problem(r, 405, allow_header[on_item], NULL, detail);
+	return http_problem(r, 405, allow_header[on_item], NULL, detail);
 }

@@ -1,6 +1,7 @@
 /*
  * Unit tests for the common HTTP layer in CGI mode (no libfcgi streams): query parameters,
- * Content-Type checks, body reading from stdin, and the replies written to stdout.
+ * Content-Type checks, body reading from stdin (raw and as JSON), and the replies written
+ * to stdout.
  * Prints "N passed, N failed" last; exits non-zero when anything failed.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -12,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "common/http.h"
+#include "common/json_body.h"
 
 #include "check.h"
 
@@ -500,6 +502,77 @@ static void test_body(void)
 	free(out);
 }
 
+static json_object *json_body_root;
+static int json_body_status;
+
+static void read_json_body(const struct http_req *r)
+{
+	json_body_status = json_body_read(r, 1024, &json_body_root);
+}
+
+/* Runs json_body_read (limit 1 KB) on data; returns its status and what it sent in *reply. */
+static int json_body(const char *content_type, const char *data, size_t len, char **reply)
+{
+	char cl[48], *env[] = { "REQUEST_METHOD=POST", cl, (char *)content_type, NULL };
+	struct http_req r = { env, NULL, NULL };
+	size_t n;
+
+	snprintf(cl, sizeof(cl), "CONTENT_LENGTH=%zu", len);
+	stdin_from(data, len);
+	*reply = capture(read_json_body, &r, &n);
+	return json_body_status;
+}
+
+/* A problem reply with this status whose detail contains words. */
+static int problem_says(const char *reply, int status, const char *words)
+{
+	char want[32];
+	const char *body = reply_body(reply);
+	json_object *o = body ? json_tokener_parse(body) : NULL, *v;
+	int ok;
+
+	snprintf(want, sizeof(want), "Status: %d ", status);
+	ok = strncmp(reply, want, strlen(want)) == 0 && o != NULL &&
+	     json_object_object_get_ex(o, "detail", &v) &&
+	     strstr(json_object_get_string(v), words) != NULL;
+	json_object_put(o);
+	return ok;
+}
+
+static void test_json_body(void)
+{
+	static const char json_ct[] = "CONTENT_TYPE=application/json";
+	char big[1100], *reply;
+	json_object *v;
+
+	/* an object: nothing sent, the object handed over */
+	CHECK(json_body(json_ct, "{\"a\":[1]}", 9, &reply) == 0);
+	CHECK(reply[0] == '\0' && json_body_root != NULL &&
+	      json_object_object_get_ex(json_body_root, "a", &v));
+	json_object_put(json_body_root);
+	free(reply);
+
+	/* each failure answers its own problem */
+	CHECK(json_body("CONTENT_TYPE=text/plain", "{}", 2, &reply) == 415);
+	CHECK(problem_says(reply, 415, "application/json"));
+	free(reply);
+	CHECK(json_body(NULL, "{}", 2, &reply) == 415);
+	free(reply);
+	memset(big, ' ', sizeof(big));
+	CHECK(json_body(json_ct, big, 1025, &reply) == 413);
+	CHECK(problem_says(reply, 413, "1 KB"));
+	free(reply);
+	CHECK(json_body(json_ct, "[1]", 3, &reply) == 400);
+	CHECK(problem_says(reply, 400, "object"));
+	free(reply);
+	CHECK(json_body(json_ct, "{\"a\":", 5, &reply) == 400);
+	CHECK(problem_says(reply, 400, "not valid JSON"));
+	free(reply);
+	CHECK(json_body(json_ct, "", 0, &reply) == 400);
+	CHECK(problem_says(reply, 400, "empty"));
+	free(reply);
+}
+
 static void test_reason_and_param(void)
 {
 	char *env[] = { "REQUEST_METHOD=PUT", "PATH_INFO=/7", "EMPTY=", NULL };
@@ -528,6 +601,7 @@ int main(void)
 	test_problem();
 	test_send();
 	test_body();
+	test_json_body();
 	test_reason_and_param();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
