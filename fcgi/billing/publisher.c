@@ -11,7 +11,6 @@
 #include "../common/env.h"
 #include "../common/fcgi_server.h"
 #include "../common/json_body.h"
-#include "../common/json_input.h"
 #include "../common/log.h"
 #include "message_id.h"
 #include "order.h"
@@ -37,22 +36,16 @@ static void publisher_free(void *worker)
 	free(worker);
 }
 
-/* {"status":"accepted","message_id":"..."}; the id may hold quotes, so json-c escapes it. */
+/* {"status":"accepted","message_id":"..."}; a client's id may hold quotes, so it is escaped. */
 static int answer_accepted(const struct http_req *r, const char *message_id)
 {
-	json_object *o = json_object_new_object();
-	int sent;
+	struct http_body b;
 
-	if (o == NULL ||
-	    json_object_object_add(o, "status", json_object_new_string("accepted")) != 0 ||
-	    json_object_object_add(o, "message_id", json_object_new_string(message_id)) != 0) {
-		json_object_put(o);
-		/* The order is queued; say so even without the body. */
-		return http_send_json(r, 200, NULL, "{\"status\":\"accepted\"}");
-	}
-	sent = http_send_json(r, 200, NULL, json_text(o));
-	json_object_put(o);
-	return sent;
+	http_body_begin(&b, r, 200, "application/json", NULL);
+	http_body_add_str(&b, "{\"status\":\"accepted\",\"message_id\":");
+	http_body_add_json_string(&b, message_id, strlen(message_id));
+	http_body_add_str(&b, "}");
+	return http_body_end(&b);
 }
 
 /* The client's Idempotency-Key, or a fresh UUID. 0, or the status sent. */

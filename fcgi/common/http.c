@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <json-c/json.h>
 
 #include "log.h"
 
@@ -141,17 +140,6 @@ static void write_head(const struct http_req *r, int status, const char *content
 	write_out(r, head, (size_t)n);
 }
 
-int http_send(const struct http_req *r, int status, const char *content_type,
-	      const char *extra_headers, const char *body, size_t len)
-{
-	write_head(r, status, content_type, extra_headers, 1, len);
-	if (!is_head(r))
-		write_out(r, body, len);
-	if (r->out == NULL)
-		fflush(stdout);
-	return status;
-}
-
 void http_body_begin(struct http_body *b, const struct http_req *r, int status,
 		     const char *content_type, const char *extra_headers)
 {
@@ -228,6 +216,15 @@ void http_body_add_json_string(struct http_body *b, const char *s, size_t n)
 	http_body_add(b, "\"", 1);
 }
 
+void http_body_add_int(struct http_body *b, long long n)
+{
+	char digits[24];
+	int len = snprintf(digits, sizeof(digits), "%lld", n);
+
+	if (len > 0)
+		http_body_add(b, digits, (size_t)len);
+}
+
 int http_body_end(struct http_body *b)
 {
 	if (b->streaming) {
@@ -242,34 +239,30 @@ int http_body_end(struct http_body *b)
 	return b->status;
 }
 
-int http_send_json(const struct http_req *r, int status, const char *extra_headers,
-		   const char *json)
+/* Adds a NUL-terminated string as a JSON string literal. */
+static void add_json_cstring(struct http_body *b, const char *s)
 {
-	return http_send(r, status, "application/json", extra_headers, json, strlen(json));
+	http_body_add_json_string(b, s, strlen(s));
 }
 
 int http_problem(const struct http_req *r, int status, const char *extra_headers,
 		 const char *field, const char *detail)
 {
-	json_object *o = json_object_new_object();
-	const char *text;
+	struct http_body b;
 
-	if (o == NULL ||
-	    json_object_object_add(o, "type", json_object_new_string("about:blank")) != 0 ||
-	    json_object_object_add(o, "title", json_object_new_string(http_reason(status))) != 0 ||
-	    json_object_object_add(o, "status", json_object_new_int(status)) != 0 ||
-	    json_object_object_add(o, "detail", json_object_new_string(detail)) != 0 ||
-	    (field != NULL &&
-	     json_object_object_add(o, "field", json_object_new_string(field)) != 0)) {
-		json_object_put(o);
-		log_warnx("out of memory building a problem reply");
-		return http_send(r, 500, "application/problem+json", NULL, "{}", 2);
+	http_body_begin(&b, r, status, "application/problem+json", extra_headers);
+	http_body_add_str(&b, "{\"type\":\"about:blank\",\"title\":");
+	add_json_cstring(&b, http_reason(status));
+	http_body_add_str(&b, ",\"status\":");
+	http_body_add_int(&b, status);
+	http_body_add_str(&b, ",\"detail\":");
+	add_json_cstring(&b, detail);
+	if (field != NULL) {
+		http_body_add_str(&b, ",\"field\":");
+		add_json_cstring(&b, field);
 	}
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-					      JSON_C_TO_STRING_NOSLASHESCAPE);
-	http_send(r, status, "application/problem+json", extra_headers, text, strlen(text));
-	json_object_put(o);
-	return status;
+	http_body_add_str(&b, "}");
+	return http_body_end(&b);
 }
 
 static int hex_value(char c)

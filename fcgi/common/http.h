@@ -37,13 +37,12 @@ int http_read_body(const struct http_req *r, size_t max, char **body, size_t *le
 /* 0 when Content-Type is application/json (parameters allowed), else 415. */
 int http_require_json(const struct http_req *r);
 
-/* Sends a complete response; returns status. extra_headers is NULL or "Name: value\r\n" lines. */
-int http_send(const struct http_req *r, int status, const char *content_type,
-	      const char *extra_headers, const char *body, size_t len);
-
 /*
- * A reply whose body is written in pieces. Headers wait until the buffer first fills:
- * a body that fits is sent with Content-Length, a larger one streams without it.
+ * Every reply, JSON included, is written this one way: in pieces, into a buffer. Headers
+ * wait until the buffer first fills: a body that fits is sent with Content-Length, a
+ * larger one streams without it. JSON is written by hand, not built as a json-c tree and
+ * serialised, so that a 1,000-row list goes from the database result to the client
+ * without ever sitting in memory whole. extra_headers is NULL or "Name: value\r\n" lines.
  */
 struct http_body {
 	const struct http_req *r;
@@ -61,12 +60,10 @@ void http_body_add(struct http_body *b, const char *s, size_t n);
 void http_body_add_str(struct http_body *b, const char *s);
 /* Adds s[0..n) as a JSON string literal: quoted, with '"', '\\' and controls escaped. */
 void http_body_add_json_string(struct http_body *b, const char *s, size_t n);
+/* Adds n as a JSON number. */
+void http_body_add_int(struct http_body *b, long long n);
 /* Sends what is left; returns the status sent. */
 int http_body_end(struct http_body *b);
-
-/* Sends a JSON body (application/json); returns status. */
-int http_send_json(const struct http_req *r, int status, const char *extra_headers,
-		   const char *json);
 
 /*
  * Sends an RFC 9457 problem (application/problem+json): type, title, status, detail,

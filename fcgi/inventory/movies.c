@@ -102,6 +102,22 @@ static int send_movie(const struct http_req *r, int status, const char *extra_he
 	return http_body_end(&b);
 }
 
+/* {"deleted":<count>}, and "id" when one movie (id > 0) was deleted. */
+static int send_deleted(const struct http_req *r, const char *count, long long id)
+{
+	struct http_body b;
+
+	http_body_begin(&b, r, 200, "application/json", NULL);
+	http_body_add_str(&b, "{\"deleted\":");
+	http_body_add_str(&b, count);
+	if (id > 0) {
+		http_body_add_str(&b, ",\"id\":");
+		http_body_add_int(&b, id);
+	}
+	http_body_add_str(&b, "}");
+	return http_body_end(&b);
+}
+
 /* Answers with the one movie res holds, or 404 when the statement matched none. */
 static int answer_movie(const struct http_req *r, PGresult *res, long long id)
 {
@@ -223,7 +239,6 @@ int movies_create(struct inventory *inv, const struct http_req *r, long long id)
 
 int movies_delete_all(struct inventory *inv, const struct http_req *r, long long id)
 {
-	char reply[64];
 	PGresult *res;
 	int sent;
 
@@ -231,9 +246,9 @@ int movies_delete_all(struct inventory *inv, const struct http_req *r, long long
 	res = db_exec(inv->db, STMT_DELETE_ALL, NULL, 1);
 	if ((sent = answer_db_failure(r, res)) != 0)
 		return sent;
-	snprintf(reply, sizeof(reply), "{\"deleted\":%s}", PQcmdTuples(res));
+	sent = send_deleted(r, PQcmdTuples(res), 0);
 	PQclear(res);
-	return http_send_json(r, 200, NULL, reply);
+	return sent;
 }
 
 int movies_get(struct inventory *inv, const struct http_req *r, long long id)
@@ -267,7 +282,7 @@ int movies_update(struct inventory *inv, const struct http_req *r, long long id)
 
 int movies_delete(struct inventory *inv, const struct http_req *r, long long id)
 {
-	char id_s[24], reply[80];
+	char id_s[24];
 	PGresult *res;
 	int sent;
 
@@ -277,12 +292,10 @@ int movies_delete(struct inventory *inv, const struct http_req *r, long long id)
 	res = db_exec(inv->db, STMT_DELETE, params, 1);
 	if ((sent = answer_db_failure(r, res)) != 0)
 		return sent;
-	if (strcmp(PQcmdTuples(res), "0") == 0) {
+	if (strcmp(PQcmdTuples(res), "0") == 0)
 		sent = not_found(r, id);
-	} else {
-		snprintf(reply, sizeof(reply), "{\"deleted\":1,\"id\":%lld}", id);
-		sent = http_send_json(r, 200, NULL, reply);
-	}
+	else
+		sent = send_deleted(r, PQcmdTuples(res), id);
 	PQclear(res);
 	return sent;
 }

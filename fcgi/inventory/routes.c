@@ -13,7 +13,7 @@ struct route {
 	movie_handler handler;
 };
 
-/* HEAD is answered as GET without a body (http_send leaves the body out). */
+/* HEAD is answered as GET without a body (http_body_end leaves the body out). */
 static const struct route routes[] = {
 	{ "GET",    0, movies_list },
 	{ "HEAD",   0, movies_list },

@@ -326,8 +326,13 @@ static void send_problem_405(const struct http_req *r)
 
 static void send_created(const struct http_req *r)
 {
-	http_send(r, 201, "application/json", "Location: /api/movies/7\r\n",
-		  "{\"id\":7}", 8);
+	struct http_body b;
+
+	http_body_begin(&b, r, 201, "application/json", "Location: /api/movies/7\r\n");
+	http_body_add_str(&b, "{\"id\":");
+	http_body_add_int(&b, 7);
+	http_body_add_str(&b, "}");
+	http_body_end(&b);
 }
 
 static void test_problem(void)
@@ -352,6 +357,8 @@ static void test_problem(void)
 	CHECK(reply_header(out, "Content-Length", h, sizeof(h)) &&
 	      strtoul(h, NULL, 10) == strlen(body) && strlen(body) == len - (size_t)(body - out));
 	CHECK(reply_header(out, "X-Request-Id", h, sizeof(h)) == NULL);
+	CHECK(strcmp(body, "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404,"
+		      "\"detail\":\"no movie with id 7\"}") == 0);
 	o = json_tokener_parse(body);
 	CHECK(o != NULL && json_object_is_type(o, json_type_object));
 	CHECK(json_object_object_get_ex(o, "type", &v) &&
@@ -370,6 +377,9 @@ static void test_problem(void)
 	out = capture(send_problem_field, &r, &len);
 	CHECK(strncmp(out, "Status: 400 Bad Request\r\n", 25) == 0);
 	body = reply_body(out);
+	CHECK(body && strcmp(body, "{\"type\":\"about:blank\",\"title\":\"Bad Request\","
+			     "\"status\":400,\"detail\":\"title must be a \\\"string\\\" </script>\","
+			     "\"field\":\"title\"}") == 0);
 	o = body ? json_tokener_parse(body) : NULL;
 	CHECK(o != NULL);
 	CHECK(o && json_object_object_get_ex(o, "field", &v) &&
