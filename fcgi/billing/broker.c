@@ -7,9 +7,19 @@
 #include <sys/time.h>
 #include <amqp_tcp_socket.h>
 
+#include "../common/env.h"
 #include "../common/log.h"
 
 #define QUEUE_NAME_MAX 250   /* a shortstr is 255 bytes, and ".dead" must fit */
+#define BROKER_CHANNEL 1
+
+struct broker {
+	const struct broker_config *cfg;
+	amqp_connection_state_t conn;        /* NULL while disconnected */
+	int confirms;                        /* put channel 1 in publisher-confirm mode */
+	uint64_t next_tag;                   /* delivery tag the next publish will get */
+	int was_down;                        /* log "connected" only after a failure */
+};
 
 int broker_config_init(struct broker_config *cfg, const char *url, const char *queue,
 		       int timeout_ms)
@@ -49,6 +59,13 @@ fail:
 	return -1;
 }
 
+int broker_config_from_env(struct broker_config *cfg)
+{
+	return broker_config_init(cfg, env_require("RABBITMQ_URL"),
+				  env_str("QUEUE_NAME", "billing_queue"),
+				  (int)env_long("BILLING_CONFIRM_TIMEOUT_MS", 5000, 100, 60000));
+}
+
 void broker_config_free(struct broker_config *cfg)
 {
 	free(cfg->url_copy);
@@ -57,11 +74,23 @@ void broker_config_free(struct broker_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-void broker_init(struct broker *b, const struct broker_config *cfg, int confirms)
+struct broker *broker_new(const struct broker_config *cfg, int confirms)
 {
-	memset(b, 0, sizeof(*b));
+	struct broker *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		fatalx("out of memory");
 	b->cfg = cfg;
 	b->confirms = confirms;
+	return b;
+}
+
+void broker_free(struct broker *b)
+{
+	if (b == NULL)
+		return;
+	broker_disconnect(b, 1);
+	free(b);
 }
 
 const char *broker_reply_text(amqp_rpc_reply_t r, char *buf, size_t size)
@@ -95,7 +124,11 @@ const char *broker_reply_text(amqp_rpc_reply_t r, char *buf, size_t size)
 	return buf;
 }
 
-int broker_declare_queues(amqp_connection_state_t conn, const struct broker_config *cfg)
+/*
+ * Declares the durable queue and its dead-letter queue. The one declaration used by
+ * publisher and consumer alike: RabbitMQ refuses (406) a redeclaration that differs.
+ */
+static int broker_declare_queues(amqp_connection_state_t conn, const struct broker_config *cfg)
 {
 	const char *names[] = { cfg->queue, cfg->dead_queue };
 	char why[256];
@@ -204,11 +237,80 @@ void broker_disconnect(struct broker *b, int graceful)
 
 	if (b->conn == NULL)
 		return;
-	if (graceful &&
-	    amqp_connection_close(b->conn, AMQP_REPLY_SUCCESS).reply_type != AMQP_RESPONSE_NORMAL)
+	if (!graceful)
+		b->was_down = 1;
+	else if (amqp_connection_close(b->conn, AMQP_REPLY_SUCCESS).reply_type !=
+		 AMQP_RESPONSE_NORMAL)
 		log_warnx("RabbitMQ: the broker did not confirm the close");
 	status = amqp_destroy_connection(b->conn);
 	if (status != AMQP_STATUS_OK)
 		log_warnx("RabbitMQ: closing the connection: %s", amqp_error_string2(status));
 	b->conn = NULL;
+}
+
+int broker_timeout_ms(const struct broker *b)
+{
+	return b->cfg->timeout_ms;
+}
+
+int broker_publish(struct broker *b, const char *queue, const amqp_basic_properties_t *p,
+		   amqp_bytes_t body, uint64_t *tag)
+{
+	*tag = b->next_tag++;
+	return amqp_basic_publish(b->conn, BROKER_CHANNEL, amqp_empty_bytes,
+				  amqp_cstring_bytes(queue), 1 /* mandatory */, 0 /* immediate */,
+				  p, body);
+}
+
+int broker_wait_frame(struct broker *b, amqp_frame_t *f, const struct timeval *timeout)
+{
+	amqp_maybe_release_buffers(b->conn);
+	return amqp_simple_wait_frame_noblock(b->conn, f, timeout);
+}
+
+int broker_drop_returned(struct broker *b, amqp_channel_t channel)
+{
+	amqp_message_t returned;
+
+	if (amqp_read_message(b->conn, channel, &returned, 0).reply_type != AMQP_RESPONSE_NORMAL)
+		return -1;
+	amqp_destroy_message(&returned);
+	return 0;
+}
+
+int broker_consume(struct broker *b, int prefetch)
+{
+	amqp_rpc_reply_t r;
+	char why[256];
+
+	if (broker_connect(b) != 0)
+		return -1;
+	/* Many unacked deliveries in flight let one commit and one ack cover a whole batch. */
+	amqp_basic_qos(b->conn, BROKER_CHANNEL, 0, (uint16_t)prefetch, 0);
+	r = amqp_get_rpc_reply(b->conn);
+	if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+		amqp_basic_consume(b->conn, BROKER_CHANNEL, amqp_cstring_bytes(b->cfg->queue),
+				   amqp_empty_bytes, 0 /* no_local */, 0 /* no_ack: we ack */,
+				   0 /* exclusive */, amqp_empty_table);
+		r = amqp_get_rpc_reply(b->conn);
+	}
+	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+		log_warnx("RabbitMQ: could not consume from %s: %s", b->cfg->queue,
+			  broker_reply_text(r, why, sizeof(why)));
+		broker_disconnect(b, 0);
+		return -1;
+	}
+	return 0;
+}
+
+amqp_rpc_reply_t broker_next_delivery(struct broker *b, amqp_envelope_t *env,
+				      const struct timeval *timeout)
+{
+	amqp_maybe_release_buffers(b->conn);
+	return amqp_consume_message(b->conn, env, timeout, 0);
+}
+
+int broker_ack_through(struct broker *b, uint64_t tag)
+{
+	return amqp_basic_ack(b->conn, BROKER_CHANNEL, tag, 1 /* multiple */);
 }

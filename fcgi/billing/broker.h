@@ -1,15 +1,15 @@
 /*
  * One AMQP connection with channel 1 open and the billing queues declared, owned by
  * one thread. Connecting is lazy and repeatable: after any error the owner calls
- * broker_disconnect and the next broker_connect starts afresh.
+ * broker_disconnect and the next broker_connect starts afresh. struct broker is private
+ * to broker.c: publishing and consuming go through the functions below.
  */
 #ifndef BILLING_BROKER_H
 #define BILLING_BROKER_H
 
 #include <stdint.h>
+#include <sys/time.h>
 #include <amqp.h>
-
-#define BROKER_CHANNEL 1
 
 /* Where the broker is and what it holds, read once at start-up and shared read-only. */
 struct broker_config {
@@ -20,37 +20,66 @@ struct broker_config {
 	int timeout_ms;                      /* connect, RPC and publisher-confirm limit */
 };
 
-struct broker {
-	const struct broker_config *cfg;
-	amqp_connection_state_t conn;        /* NULL while disconnected */
-	int confirms;                        /* put channel 1 in publisher-confirm mode */
-	uint64_t next_tag;                   /* delivery tag the next publish will get */
-	int was_down;                        /* log "connected" only after a failure */
-};
-
 /*
  * Parses url (amqp://user:pass@host:port/vhost; a bare trailing '/' means vhost "/")
  * and derives the queue names. Returns 0, or -1 after logging what is wrong.
  */
 int broker_config_init(struct broker_config *cfg, const char *url, const char *queue,
 		       int timeout_ms);
+/* broker_config_init from RABBITMQ_URL, QUEUE_NAME and BILLING_CONFIRM_TIMEOUT_MS. */
+int broker_config_from_env(struct broker_config *cfg);
 void broker_config_free(struct broker_config *cfg);
 
-void broker_init(struct broker *b, const struct broker_config *cfg, int confirms);
+struct broker;
+
+/* A disconnected broker on cfg (which must outlive it); confirms: publisher-confirm mode. */
+struct broker *broker_new(const struct broker_config *cfg, int confirms);
+/* Closes the connection politely and frees b; NULL is fine. */
+void broker_free(struct broker *b);
 
 /* Connects, opens the channel and declares the queues unless already connected. 0 or -1. */
 int broker_connect(struct broker *b);
 
-/* Closes politely when graceful (the link is believed healthy), else just drops it. */
-void broker_disconnect(struct broker *b, int graceful);
-
 /*
- * Declares the durable queue and its dead-letter queue. The one declaration used by
- * publisher and consumer alike: RabbitMQ refuses (406) a redeclaration that differs.
+ * Closes politely when graceful (the link is believed healthy); otherwise drops it and
+ * counts an outage, so that the next broker_connect logs the broker is back.
  */
-int broker_declare_queues(amqp_connection_state_t conn, const struct broker_config *cfg);
+void broker_disconnect(struct broker *b, int graceful);
 
 /* Describes a failed RPC reply for a log line; returns buf. */
 const char *broker_reply_text(amqp_rpc_reply_t r, char *buf, size_t size);
+
+/* Publishing, on a connected broker. */
+
+/* How long a publisher waits for a confirm: the configured timeout. */
+int broker_timeout_ms(const struct broker *b);
+
+/*
+ * Publishes body to queue through the default exchange, mandatory, with properties p.
+ * Sets *tag to the delivery tag its confirm will carry. Returns an AMQP status.
+ */
+int broker_publish(struct broker *b, const char *queue, const amqp_basic_properties_t *p,
+		   amqp_bytes_t body, uint64_t *tag);
+
+/* Waits up to timeout (NULL: no limit) for the next frame. Returns an AMQP status. */
+int broker_wait_frame(struct broker *b, amqp_frame_t *f, const struct timeval *timeout);
+
+/* Reads and drops the message that a basic.return on channel announced. 0 or -1. */
+int broker_drop_returned(struct broker *b, amqp_channel_t channel);
+
+/* Consuming. */
+
+/*
+ * Connects if needed, allows prefetch unacked deliveries and starts consuming the queue
+ * with manual acks. Returns 0, or -1 after logging and disconnecting.
+ */
+int broker_consume(struct broker *b, int prefetch);
+
+/* The next delivery, waiting up to timeout; the reply is amqp_consume_message's. */
+amqp_rpc_reply_t broker_next_delivery(struct broker *b, amqp_envelope_t *env,
+				      const struct timeval *timeout);
+
+/* Acks every delivery up to and including tag. Returns an AMQP status. */
+int broker_ack_through(struct broker *b, uint64_t tag);
 
 #endif

@@ -26,8 +26,8 @@ static volatile sig_atomic_t stop_requested;
 
 struct consumer {
 	struct broker_config cfg;
-	struct broker link;        /* consumes on channel 1 */
-	struct broker dead_link;   /* its own connection: confirm waits must not eat deliveries */
+	struct broker *link;       /* consumes */
+	struct broker *dead_link;  /* its own connection: confirm waits must not eat deliveries */
 	struct order_store *store;
 	struct order_batch batch;
 	int prefetch;
@@ -93,7 +93,7 @@ static int dead_letter_all(struct consumer *c)
 		const char *id = d->message_id[0] ? d->message_id : NULL;
 		struct outgoing_message m = { c->cfg.dead_queue, id, d->body, d->len, d->reason };
 
-		if (publish_confirmed(&c->dead_link, &m) != 0)
+		if (publish_confirmed(c->dead_link, &m) != 0)
 			return -1;
 		log_warnx("dead-lettered message %s to %s: %s", id ? id : "(no id)",
 			  c->cfg.dead_queue, d->reason);
@@ -119,7 +119,7 @@ static enum run_end flush_batch(struct consumer *c)
 		return RUN_DB_LOST;
 	if (dead_letter_all(c) != 0)
 		return RUN_BROKER_LOST;
-	status = amqp_basic_ack(c->link.conn, BROKER_CHANNEL, b->last_tag, 1 /* multiple */);
+	status = broker_ack_through(c->link, b->last_tag);
 	if (status != AMQP_STATUS_OK) {
 		log_warnx("RabbitMQ: ack failed after commit: %s", amqp_error_string2(status));
 		return RUN_BROKER_LOST;
@@ -134,7 +134,7 @@ static enum run_end flush_batch(struct consumer *c)
 static int handle_other_frame(struct consumer *c)
 {
 	amqp_frame_t f;
-	int status = amqp_simple_wait_frame(c->link.conn, &f);
+	int status = broker_wait_frame(c->link, &f, NULL);
 
 	if (status != AMQP_STATUS_OK) {
 		log_warnx("RabbitMQ: %s", amqp_error_string2(status));
@@ -169,8 +169,7 @@ static enum run_end consume(struct consumer *c)
 		amqp_rpc_reply_t r;
 		char why[256];
 
-		amqp_maybe_release_buffers(c->link.conn);
-		r = amqp_consume_message(c->link.conn, &env, &tv, 0);
+		r = broker_next_delivery(c->link, &env, &tv);
 		if (r.reply_type == AMQP_RESPONSE_NORMAL) {
 			order_batch_add(&c->batch, &env);
 			amqp_destroy_envelope(&env);
@@ -198,33 +197,6 @@ static enum run_end consume(struct consumer *c)
 	return end == RUN_CONTINUE ? RUN_STOPPED : end;
 }
 
-static int start_consuming(struct consumer *c)
-{
-	amqp_connection_state_t conn;
-	amqp_rpc_reply_t r;
-	char why[256];
-
-	if (broker_connect(&c->link) != 0)
-		return -1;
-	conn = c->link.conn;
-	/* Many unacked deliveries in flight let one commit and one ack cover a whole batch. */
-	amqp_basic_qos(conn, BROKER_CHANNEL, 0, (uint16_t)c->prefetch, 0);
-	r = amqp_get_rpc_reply(conn);
-	if (r.reply_type == AMQP_RESPONSE_NORMAL) {
-		amqp_basic_consume(conn, BROKER_CHANNEL, amqp_cstring_bytes(c->cfg.queue),
-				   amqp_empty_bytes, 0 /* no_local */, 0 /* no_ack: we ack */,
-				   0 /* exclusive */, amqp_empty_table);
-		r = amqp_get_rpc_reply(conn);
-	}
-	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-		log_warnx("RabbitMQ: could not consume from %s: %s", c->cfg.queue,
-			  broker_reply_text(r, why, sizeof(why)));
-		broker_disconnect(&c->link, 0);
-		return -1;
-	}
-	return 0;
-}
-
 static void run(struct consumer *c)
 {
 	while (!stop_requested) {
@@ -237,7 +209,7 @@ static void run(struct consumer *c)
 			pause_backoff(c);
 			continue;
 		}
-		if (start_consuming(c) != 0) {
+		if (broker_consume(c->link, c->prefetch) != 0) {
 			log_warnx("RabbitMQ unavailable; reconnecting in %d s", c->backoff_s);
 			pause_backoff(c);
 			continue;
@@ -249,7 +221,7 @@ static void run(struct consumer *c)
 		if (end == RUN_STOPPED)
 			return;
 		/* Closing hands every unacked delivery back to the queue; none was committed. */
-		broker_disconnect(&c->link, end == RUN_DB_LOST);
+		broker_disconnect(c->link, end == RUN_DB_LOST);
 		order_batch_clear(&c->batch);
 		if (time(NULL) - started >= STABLE_SESSION_S)
 			c->backoff_s = 1;
@@ -265,19 +237,17 @@ static void run(struct consumer *c)
 int main(void)
 {
 	static struct consumer c;
-	long batch_size, timeout_ms;
+	long batch_size;
 
 	log_init("billing_app");
 	c.prefetch = (int)env_long("BILLING_PREFETCH", 1000, 1, 65535);
 	batch_size = env_long("BILLING_BATCH_SIZE", 500, 1, 10000);
 	c.batch_wait_ms = (int)env_long("BILLING_BATCH_WAIT_MS", 20, 1, 1000);
-	timeout_ms = env_long("BILLING_CONFIRM_TIMEOUT_MS", 5000, 100, 60000);
-	if (broker_config_init(&c.cfg, env_require("RABBITMQ_URL"),
-			       env_str("QUEUE_NAME", "billing_queue"), (int)timeout_ms) != 0)
+	if (broker_config_from_env(&c.cfg) != 0)
 		return 1;
 	install_signal_handlers();
-	broker_init(&c.link, &c.cfg, 0);
-	broker_init(&c.dead_link, &c.cfg, 1);
+	c.link = broker_new(&c.cfg, 0);
+	c.dead_link = broker_new(&c.cfg, 1);
 	c.store = order_store_new();
 	order_batch_init(&c.batch, (size_t)batch_size);
 	c.backoff_s = 1;
@@ -286,8 +256,8 @@ int main(void)
 
 	log_info("shutting down: %lu orders stored, %lu messages dead-lettered", c.stored,
 		 c.dead_lettered);
-	broker_disconnect(&c.link, 1);
-	broker_disconnect(&c.dead_link, 1);
+	broker_free(c.link);
+	broker_free(c.dead_link);
 	order_batch_free(&c.batch);
 	order_store_free(c.store);
 	broker_config_free(&c.cfg);

@@ -30,14 +30,13 @@ static int tag_matches(uint64_t got, int multiple, uint64_t want)
  */
 static enum attempt wait_for_confirm(struct broker *b, uint64_t tag, const char **why)
 {
-	long long deadline = monotonic_ms() + b->cfg->timeout_ms;
+	long long deadline = monotonic_ms() + broker_timeout_ms(b);
 	int returned = 0;
 
 	for (;;) {
 		long long left = deadline - monotonic_ms();
 		struct timeval tv;
 		amqp_frame_t f;
-		amqp_message_t body;
 		int status;
 
 		if (left <= 0) {
@@ -46,8 +45,7 @@ static enum attempt wait_for_confirm(struct broker *b, uint64_t tag, const char 
 		}
 		tv.tv_sec = (time_t)(left / 1000);
 		tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
-		amqp_maybe_release_buffers(b->conn);
-		status = amqp_simple_wait_frame_noblock(b->conn, &f, &tv);
+		status = broker_wait_frame(b, &f, &tv);
 		if (status == AMQP_STATUS_TIMEOUT)
 			continue;
 		if (status != AMQP_STATUS_OK) {
@@ -74,12 +72,10 @@ static enum attempt wait_for_confirm(struct broker *b, uint64_t tag, const char 
 			break;
 		}
 		case AMQP_BASIC_RETURN_METHOD:
-			if (amqp_read_message(b->conn, f.channel, &body, 0).reply_type !=
-			    AMQP_RESPONSE_NORMAL) {
+			if (broker_drop_returned(b, f.channel) != 0) {
 				*why = "could not read a returned message";
 				return ATTEMPT_LOST;
 			}
-			amqp_destroy_message(&body);
 			*why = "the message was unroutable (is the queue gone?)";
 			returned = 1;
 			break;
@@ -121,10 +117,7 @@ static enum attempt publish_once(struct broker *b, const struct outgoing_message
 		*why = "RabbitMQ is unavailable";
 		return ATTEMPT_LOST;
 	}
-	tag = b->next_tag++;
-	status = amqp_basic_publish(b->conn, BROKER_CHANNEL, amqp_empty_bytes,
-				    amqp_cstring_bytes(m->queue), 1 /* mandatory */,
-				    0 /* immediate */, &p, body);
+	status = broker_publish(b, m->queue, &p, body, &tag);
 	if (status != AMQP_STATUS_OK) {
 		*why = amqp_error_string2(status);
 		return ATTEMPT_LOST;
@@ -149,8 +142,6 @@ int publish_confirmed(struct broker *b, const struct outgoing_message *m)
 		if (first_why == NULL)
 			first_why = why;
 		/* A fresh connection redeclares the queue and resets the delivery tags. */
-		if (outcome == ATTEMPT_LOST && b->conn != NULL)
-			b->was_down = 1;
 		broker_disconnect(b, outcome == ATTEMPT_REFUSED);
 	}
 	log_warnx("message %s not stored by RabbitMQ: %s; retried once: %s", id, first_why, why);

@@ -19,21 +19,15 @@
 static struct broker_config broker_cfg;
 static size_t max_body;
 
+/* Connecting waits for the first request, so start-up does not need the broker. */
 static void *publisher_new(void)
 {
-	struct broker *b = malloc(sizeof(*b));
-
-	if (b == NULL)
-		fatalx("out of memory");
-	/* Connecting waits for the first request, so start-up does not need the broker. */
-	broker_init(b, &broker_cfg, 1);
-	return b;
+	return broker_new(&broker_cfg, 1);
 }
 
 static void publisher_free(void *worker)
 {
-	broker_disconnect(worker, 1);
-	free(worker);
+	broker_free(worker);
 }
 
 /* {"status":"accepted","message_id":"..."}; a client's id may hold quotes, so it is escaped. */
@@ -127,14 +121,11 @@ int main(void)
 		.handle = publisher_handle,
 	};
 	int threads, status;
-	long timeout_ms;
 
 	log_init(app.name);
 	threads = (int)env_long("BILLING_PUBLISHER_THREADS", 32, 1, 256);
 	max_body = (size_t)env_long("REQUEST_BODY_MAX_KB", 64, 1, 16384) * 1024;
-	timeout_ms = env_long("BILLING_CONFIRM_TIMEOUT_MS", 5000, 100, 60000);
-	if (broker_config_init(&broker_cfg, env_require("RABBITMQ_URL"),
-			       env_str("QUEUE_NAME", "billing_queue"), (int)timeout_ms) != 0)
+	if (broker_config_from_env(&broker_cfg) != 0)
 		return 1;
 	status = fcgi_server_run(&app, threads);
 	broker_config_free(&broker_cfg);
