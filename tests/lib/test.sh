@@ -94,6 +94,12 @@ else
 	run_bats "$PROJECT_ROOT/tests/e2e"
 	echo "== end-to-end tests, plain CGI"
 	run_cgi_suites
+	# The API page: its HTTP checks, then the page in headless Chromium (puppeteer-core).
+	echo "== the API page (tests/browser)"
+	run_bats "$PROJECT_ROOT/tests/browser"
+	out=$(timeout 300 node "$PROJECT_ROOT/tests/browser/api_page.js" 2>&1) || true
+	printf '%s\n' "$out"
+	count_line "$out"
 fi
 
 # The daemons report leaks when they exit, so stop them cleanly before reading the logs.
