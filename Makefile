@@ -1,5 +1,6 @@
 # Movie-streaming backend: C FastCGI programs behind lighttpd.
-# `make` builds; `make run` / `make stop` run the stack under PM2; `make test` runs the suite.
+# `make` builds; `make run` / `make stop` run the stack under PM2; `make test` (or
+# `make check`) runs the suite; `make install` copies the programs and their files.
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -35,7 +36,7 @@ ifneq ($(V),1)
 Q = @
 endif
 
-.PHONY: all run reload stop test test-hosts deps clean bench
+.PHONY: all install uninstall run reload stop test check test-hosts deps clean bench
 all: $(PROGRAMS) $(UNIT_TESTS)
 
 $(BUILD)/%.o: fcgi/%.c
@@ -72,6 +73,32 @@ $(BUILD)/tests/%: tests/unit/%.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -Ifcgi $(LDFLAGS) -o $@ $< $(filter %.a,$^) $(LDLIBS)
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: the three daemons go to $(SBINDIR), as PM2
+# and lighttpd start them, not users; what the gateway and provisioning read goes to
+# $(PKGDATADIR), laid out as in the repository so that the configs' paths under
+# PROJECT_ROOT hold with PROJECT_ROOT=$(PKGDATADIR).
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+DATADIR    ?= $(PREFIX)/share
+PKGDATADIR ?= $(DATADIR)/movie-platform
+INSTALL    ?= install
+CGI_ENTRIES = $(filter-out %.conf,$(wildcard cgi-bin/*))
+ERROR_PAGES = scripts/deploy/gateway-errors
+
+install: $(PROGRAMS)
+	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGDATADIR)/sql \
+		$(DESTDIR)$(PKGDATADIR)/cgi-bin $(DESTDIR)$(PKGDATADIR)/$(ERROR_PAGES)
+	$(Q)$(INSTALL) -m 755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
+	$(Q)$(INSTALL) -m 644 lighttpd.conf $(DESTDIR)$(PKGDATADIR)/
+	$(Q)$(INSTALL) -m 644 sql/*.sql $(DESTDIR)$(PKGDATADIR)/sql/
+	$(Q)$(INSTALL) -m 755 $(CGI_ENTRIES) $(DESTDIR)$(PKGDATADIR)/cgi-bin/
+	$(Q)$(INSTALL) -m 644 cgi-bin/*.conf $(DESTDIR)$(PKGDATADIR)/cgi-bin/
+	$(Q)$(INSTALL) -m 644 $(ERROR_PAGES)/* $(DESTDIR)$(PKGDATADIR)/$(ERROR_PAGES)/
+
+uninstall:
+	$(Q)rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(PROGRAMS)))
+	$(Q)rm -rf $(DESTDIR)$(PKGDATADIR)
+
 deps:
 	$(Q)scripts/deploy/install-deps.sh
 
@@ -89,6 +116,8 @@ stop:
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/lib/test.sh
+
+check: test
 
 # make bench [QUICK=1] [PROFILE=1]: scripts/bench/bench.sh, results in docs/bench/
 # (QUICK: a smoke run; PROFILE: perf profiles of the wrk scenarios too).

@@ -50,6 +50,11 @@ out=$("$PROJECT_ROOT/tests/lint_openapi.sh" 2>&1) || true
 printf '%s\n' "$out" | tail -n 5
 count_line "$out"
 
+echo "== make install into a temporary DESTDIR"
+out=$("$PROJECT_ROOT/tests/install/check_install.sh" 2>&1) || true
+printf '%s\n' "$out" | tail -n 5
+count_line "$out"
+
 echo "== starting private services in $STACK_DIR"
 private_stack_up
 
