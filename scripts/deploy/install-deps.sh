@@ -10,10 +10,13 @@ PACKAGES=(
 	build-essential pkg-config
 	libfcgi-dev libfcgi-bin libpq-dev libjson-c-dev librabbitmq-dev amqp-tools
 	lighttpd postgresql rabbitmq-server
-	bats bats-support bats-assert curl jq iproute2 chromium
+	bats bats-support bats-assert curl jq iproute2
 	wrk gnuplot-nox
 	"$@"
 )
+
+# The browser test's Chromium: development hosts only, not the platform's VMs.
+[ "${NODE_RUNTIME_ONLY:-0}" = 1 ] || PACKAGES+=(chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
