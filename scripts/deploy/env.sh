@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by every script: the project's paths and its configuration from .env.
 # A variable already set in the environment wins over .env, and .env over .env.example.
 
@@ -7,9 +8,13 @@ export PROJECT_ROOT
 # NAME -> value of what load_env took from .env or .env.example or derived (see pm2_).
 declare -gA ENV_FILE_VALUES=()
 
-# export_default NAME VALUE: exports NAME=VALUE unless NAME is set already.
+# export_default NAME VALUE: exports NAME=VALUE unless NAME is set already. A value equal
+# to the file's counts as the file's, whoever exported it (a parent script's load_env).
 export_default() {
-	[ -z "${!1+set}" ] || return 0
+	if [ -n "${!1+set}" ]; then
+		[ "${!1}" != "$2" ] || ENV_FILE_VALUES[$1]=$2
+		return 0
+	fi
 	export "$1=$2"
 	ENV_FILE_VALUES[$1]=$2
 }
@@ -41,7 +46,7 @@ derive_env() {
 		unset INVENTORY_LISTEN_ADDR
 	fi
 	export_default INVENTORY_LISTEN_ADDR "${INVENTORY_FCGI_ADDR%%,*}"
-	DERIVED_LISTEN_ADDR=${ENV_FILE_VALUES[INVENTORY_LISTEN_ADDR]-}
+	DERIVED_LISTEN_ADDR=${ENV_FILE_VALUES[INVENTORY_LISTEN_ADDR]-unset}
 	export INVENTORY_FCGI_HOST=${INVENTORY_LISTEN_ADDR%:*}
 	export INVENTORY_FCGI_PORT=${INVENTORY_LISTEN_ADDR##*:}
 	ENV_FILE_VALUES[INVENTORY_FCGI_HOST]=$INVENTORY_FCGI_HOST
