@@ -44,7 +44,7 @@ apply_hosts() {
 		derive_env
 	fi
 	if [ -n "${BILLING_HOST:-}" ]; then
-		RABBITMQ_URL=$(sed -E "s#@[^:/]+#@$BILLING_HOST#" <<<"$RABBITMQ_URL")
+		RABBITMQ_URL=$(rabbit_url "$BILLING_HOST")
 		export RABBITMQ_URL RABBITMQ_BIND=0.0.0.0
 	fi
 	if [ -n "${GATEWAY_HOST:-}" ]; then

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced: start, stop and set up the services the apps need (PostgreSQL, RabbitMQ).
 # "system" functions drive Debian's own cluster and node (make run); "private"
 # functions run throw-away ones under $STACK_DIR on their own ports (tests, bench).
@@ -115,16 +116,49 @@ db_setup() {
 
 # ---- RabbitMQ ---------------------------------------------------------------
 
-# rabbit_url_parts: sets AMQP_USER AMQP_PASS AMQP_HOST AMQP_PORT AMQP_VHOST from RABBITMQ_URL.
+# rabbit_url_parts: sets AMQP_SCHEME AMQP_USER AMQP_PASS AMQP_HOST AMQP_PORT AMQP_VHOST
+# from RABBITMQ_URL, percent-decoded. No vhost, or a trailing "/" alone, means the
+# default vhost "/" (as the programs read it: fcgi/billing/broker.c).
 rabbit_url_parts() {
-	local re='^amqps?://(([^:@/]*)(:([^@/]*))?@)?([^:/]+)(:([0-9]+))?(/(.*))?$'
+	local re='^(amqps?)://(([^:@/]*)(:([^@/]*))?@)?([^:/]+)(:([0-9]+))?(/(.*))?$'
 	[[ $RABBITMQ_URL =~ $re ]] || { echo "RABBITMQ_URL is not an amqp:// URL" >&2; return 1; }
-	AMQP_USER=${BASH_REMATCH[2]:-guest}
-	AMQP_PASS=${BASH_REMATCH[4]:-guest}
-	AMQP_HOST=${BASH_REMATCH[5]}
-	AMQP_PORT=${BASH_REMATCH[7]:-5672}
-	AMQP_VHOST=${BASH_REMATCH[9]:-/}
-	AMQP_VHOST=${AMQP_VHOST//%2[fF]//}
+	AMQP_SCHEME=${BASH_REMATCH[1]}
+	AMQP_USER=$(percent_decode "${BASH_REMATCH[3]:-guest}")
+	AMQP_PASS=$(percent_decode "${BASH_REMATCH[5]:-guest}")
+	AMQP_HOST=${BASH_REMATCH[6]}
+	AMQP_PORT=${BASH_REMATCH[8]:-5672}
+	[ -n "${BASH_REMATCH[8]}" ] || [ "$AMQP_SCHEME" = amqp ] || AMQP_PORT=5671
+	AMQP_VHOST=$(percent_decode "${BASH_REMATCH[10]:-/}")
+}
+
+# rabbit_url [HOST [PORT]]: RABBITMQ_URL rebuilt from its parts, on HOST and PORT when
+# given. The default vhost is written as no path at all: every client reads that as "/",
+# while rabbitmq-c's tools (amqp-publish) read a trailing "/" as the empty vhost.
+rabbit_url() {
+	rabbit_url_parts || return 1
+	local path=
+	[ "$AMQP_VHOST" = / ] || path=/$(percent_encode "$AMQP_VHOST")
+	printf '%s://%s:%s@%s:%s%s\n' "$AMQP_SCHEME" "$(percent_encode "$AMQP_USER")" \
+		"$(percent_encode "$AMQP_PASS")" "${1:-$AMQP_HOST}" "${2:-$AMQP_PORT}" "$path"
+}
+
+# percent_encode TEXT: every byte outside RFC 3986's unreserved characters as %XX.
+percent_encode() {
+	local LC_ALL=C text=$1 out='' c i
+	for ((i = 0; i < ${#text}; i++)); do
+		c=${text:i:1}
+		case $c in
+		[A-Za-z0-9._~-]) out+=$c ;;
+		*) out+=$(printf '%%%02X' "'$c") ;;
+		esac
+	done
+	printf '%s\n' "$out"
+}
+
+# percent_decode TEXT: %XX sequences back to bytes (a backslash stays a backslash).
+percent_decode() {
+	local text=${1//\\/\\\\}
+	printf '%b\n' "${text//%/\\x}"
 }
 
 rabbitmqctl_() {
@@ -243,8 +277,8 @@ private_stack_env() {
 	export INVENTORY_FCGI_ADDR=127.0.0.1:${TEST_INVENTORY_PORT:-19000}
 	export POSTGRES_HOST=127.0.0.1 POSTGRES_PORT=${TEST_PG_PORT:-15432}
 	export POSTGRES_BILLING_HOST=127.0.0.1 POSTGRES_BILLING_PORT=$POSTGRES_PORT
-	rabbit_url_parts
-	export RABBITMQ_URL="amqp://$AMQP_USER:$AMQP_PASS@127.0.0.1:${TEST_RABBIT_PORT:-16672}/${AMQP_VHOST#/}"
+	RABBITMQ_URL=$(rabbit_url 127.0.0.1 "${TEST_RABBIT_PORT:-16672}")
+	export RABBITMQ_URL
 	export RUN_DIR=$STACK_DIR/run PM2_HOME=$STACK_DIR/pm2
 	export BUILD_DIR=$PROJECT_ROOT/${BUILD:-build/release}
 	derive_env
