@@ -17,6 +17,8 @@ load_env
 gateway_env
 
 ECOSYSTEM=$PROJECT_ROOT/scripts/deploy/ecosystem.config.js
+# A PM2 daemon that this call starts prints its banner on stdout, which jlist's JSON must not carry.
+pm2_ ping >/dev/null
 
 # app_count NAME: how many processes PM2 has under that name (any status).
 app_count() {
