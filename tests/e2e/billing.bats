@@ -7,8 +7,8 @@ setup() {
 	common_setup
 }
 
-# post_order JSON [curl args...]: POSTs an order; prints the status.
-post_order() {
+# send_order JSON [curl args...]: POSTs an order; prints the status.
+send_order() {
 	local json=$1
 	shift
 	http POST /api/billing/ -H 'Content-Type: application/json' --data-binary "$json" "$@"
@@ -22,29 +22,14 @@ order_row() {
 	sql_billing "SELECT user_id, number_of_items, total_amount FROM orders WHERE message_id = '$1'"
 }
 
-order_count_is() {
-	[ "$(sql_billing "SELECT count(*) FROM orders WHERE message_id = '$1'")" = "$2" ]
-}
-
-# assert_problem STATUS FIELD: the last answer is a problem+json naming FIELD ("" for none).
-assert_problem() {
-	assert_equal "$(header Content-Type)" "application/problem+json"
-	run jq -e --argjson s "$1" '.status == $s and (.type | type) == "string" and (.title | type) == "string" and (.detail | type) == "string"' "$BATS_TEST_TMPDIR/body"
-	assert_success
-	if [ -n "$2" ]; then
-		run jq -r .field "$BATS_TEST_TMPDIR/body"
-		assert_output "$2"
-	fi
-}
-
 @test "an order sent as strings is confirmed with 200 and lands in orders as sent" {
-	run post_order '{"user_id": "20", "number_of_items": "99", "total_amount": "250"}'
+	run send_order '{"user_id": "20", "number_of_items": "99", "total_amount": "250"}'
 	assert_output 200
 	assert_equal "$(header Content-Type)" "application/json"
 	run jq -e '.status == "accepted" and (.message_id | length) > 0' "$BATS_TEST_TMPDIR/body"
 	assert_success
 	id=$(message_id)
-	wait_until 15 order_count_is "$id" 1
+	wait_for 15 order_count_is "$id" 1
 	run order_row "$id"
 	assert_output "20|99|250.00"
 }
@@ -54,42 +39,42 @@ assert_problem() {
 		-d '{"user_id": 21, "number_of_items": 2, "total_amount": 19.99}'
 	assert_output 200
 	id=$(message_id)
-	wait_until 15 order_count_is "$id" 1
+	wait_for 15 order_count_is "$id" 1
 	run order_row "$id"
 	assert_output "21|2|19.99"
 }
 
 @test "the same Idempotency-Key twice makes one order" {
 	key=retry-$RANDOM-$RANDOM
-	run post_order '{"user_id": "30", "number_of_items": 1, "total_amount": "5.00"}' -H "Idempotency-Key: $key"
+	run send_order '{"user_id": "30", "number_of_items": 1, "total_amount": "5.00"}' -H "Idempotency-Key: $key"
 	assert_output 200
 	assert_equal "$(message_id)" "$key"
-	run post_order '{"user_id": "30", "number_of_items": 1, "total_amount": "5.00"}' -H "Idempotency-Key: $key"
+	run send_order '{"user_id": "30", "number_of_items": 1, "total_amount": "5.00"}' -H "Idempotency-Key: $key"
 	assert_output 200
-	wait_until 15 order_count_is "$key" 1
+	wait_for 15 order_count_is "$key" 1
 	# a later order passes through the same consumer: by then the retry was handled too
-	run post_order '{"user_id": "31", "number_of_items": 1, "total_amount": "1"}'
-	wait_until 15 order_count_is "$(message_id)" 1
+	run send_order '{"user_id": "31", "number_of_items": 1, "total_amount": "1"}'
+	wait_for 15 order_count_is "$(message_id)" 1
 	run sql_billing "SELECT count(*) FROM orders WHERE message_id = '$key'"
 	assert_output 1
 }
 
 @test "each order without a key gets its own message_id" {
-	run post_order '{"user_id": "32", "number_of_items": 1, "total_amount": "1"}'
+	run send_order '{"user_id": "32", "number_of_items": 1, "total_amount": "1"}'
 	first=$(message_id)
-	run post_order '{"user_id": "32", "number_of_items": 1, "total_amount": "1"}'
+	run send_order '{"user_id": "32", "number_of_items": 1, "total_amount": "1"}'
 	refute [ "$(message_id)" = "$first" ]
 }
 
 @test "money keeps its cents exactly" {
-	run post_order '{"user_id": "33", "number_of_items": 1, "total_amount": 0.1}'
+	run send_order '{"user_id": "33", "number_of_items": 1, "total_amount": 0.1}'
 	assert_output 200
 	a=$(message_id)
-	run post_order '{"user_id": "33", "number_of_items": 1, "total_amount": "9999999999.99"}'
+	run send_order '{"user_id": "33", "number_of_items": 1, "total_amount": "9999999999.99"}'
 	assert_output 200
 	b=$(message_id)
-	wait_until 15 order_count_is "$b" 1
-	wait_until 15 order_count_is "$a" 1
+	wait_for 15 order_count_is "$b" 1
+	wait_for 15 order_count_is "$a" 1
 	run order_row "$a"
 	assert_output "33|1|0.10"
 	run order_row "$b"
@@ -97,13 +82,13 @@ assert_problem() {
 }
 
 @test "zero is a valid total" {
-	run post_order '{"user_id": "34", "number_of_items": 1, "total_amount": "0"}'
+	run send_order '{"user_id": "34", "number_of_items": 1, "total_amount": "0"}'
 	assert_output 200
 }
 
 @test "invalid fields are 400 problems naming the field" {
 	while IFS='|' read -r body field; do
-		run post_order "$body"
+		run send_order "$body"
 		assert_equal "$output $body" "400 $body"
 		assert_problem 400 "$field"
 	done <<'CASES'
@@ -142,7 +127,7 @@ CASES
 
 @test "bodies that are not a JSON object are 400 problems" {
 	for body in '' '[]' '"order"' '42' 'null' '{"user_id": "20",' '{"user_id": "20"} x' "{'user_id': '20'}"; do
-		run post_order "$body"
+		run send_order "$body"
 		assert_equal "$output <$body>" "400 <$body>"
 		assert_problem 400 ""
 	done
@@ -178,7 +163,7 @@ CASES
 }
 
 @test "an Idempotency-Key that is not visible ASCII is a 400 problem" {
-	run post_order '{"user_id": "20", "number_of_items": 1, "total_amount": "1"}' -H "Idempotency-Key: $(printf 'x%.0s' {1..300})"
+	run send_order '{"user_id": "20", "number_of_items": 1, "total_amount": "1"}' -H "Idempotency-Key: $(printf 'x%.0s' {1..300})"
 	assert_output 400
 	assert_problem 400 "Idempotency-Key"
 }

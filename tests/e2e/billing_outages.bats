@@ -51,16 +51,16 @@ billing_pid() {
 	assert_equal "$(queue_count "$QUEUE_NAME")" 2
 	assert_equal "$(rows_of "$user")" 0
 	app_start billing_app
-	wait_until 30 rows_of_are "$user" 2
+	wait_for 30 rows_of_are "$user" 2
 	assert_equal "$(distinct_rows_of "$user")" 2
 	assert_equal "$(queue_count "$QUEUE_NAME")" 0
 }
 
 @test "with the broker down the publisher answers 503, and 200 again once it is back" {
-	rabbit_stop
+	private_rabbit_stop
 	run http POST /api/billing -H 'Content-Type: application/json' \
 		-d '{"user_id": "down", "number_of_items": 1, "total_amount": "1"}'
-	rabbit_start
+	private_rabbit_start
 	assert_output 503
 	assert_equal "$(header Content-Type)" "application/problem+json"
 	refute [ -z "$(header Retry-After)" ]
@@ -68,7 +68,7 @@ billing_pid() {
 	run post_orders 1 "$user"
 	assert_output 1
 	# billing_app found the broker again too
-	wait_until 60 rows_of_are "$user" 1
+	wait_for 60 rows_of_are "$user" 1
 }
 
 @test "orders waiting in the queue survive a broker restart" {
@@ -76,11 +76,11 @@ billing_pid() {
 	app_stop billing_app
 	run post_orders 3 "$user"
 	assert_output 3
-	rabbit_stop
-	rabbit_start
+	private_rabbit_stop
+	private_rabbit_start
 	assert_equal "$(queue_count "$QUEUE_NAME")" 3
 	app_start billing_app
-	wait_until 30 rows_of_are "$user" 3
+	wait_for 30 rows_of_are "$user" 3
 }
 
 @test "billing_app killed with SIGKILL while draining 5,000 orders loses and doubles none" {
@@ -90,25 +90,25 @@ billing_pid() {
 	assert_output 5000
 	"$PM2" start billing_app >/dev/null
 	# kill it as soon as the first rows are committed, in the middle of the drain
-	wait_until 30 rows_of_are_more_than "$user" 0
+	wait_for 30 rows_of_are_more_than "$user" 0
 	kill -9 "$(billing_pid)"
 	# PM2 restarts it, as it would after any crash
-	wait_until 60 queue_has_consumer
-	wait_until 60 rows_of_are "$user" 5000
+	wait_for 60 queue_has_consumer
+	wait_for 60 rows_of_are "$user" 5000
 	assert_equal "$(distinct_rows_of "$user")" 5000
 	assert_equal "$(queue_count "$QUEUE_NAME")" 0
 }
 
 @test "orders keep arriving while PostgreSQL is down and land once it is back" {
 	user=pgdown-$RANDOM
-	pg_stop
+	private_pg_stop
 	run post_orders 3 "$user"
 	status_ok=$output
 	# billing_app holds nothing it cannot commit: the orders wait in the queue
-	wait_until 30 queue_holds "$QUEUE_NAME" 3
-	pg_start
+	wait_for 30 queue_holds "$QUEUE_NAME" 3
+	private_pg_start
 	assert_equal "$status_ok" 3
-	wait_until 60 rows_of_are "$user" 3
+	wait_for 60 rows_of_are "$user" 3
 	assert_equal "$(distinct_rows_of "$user")" 3
 	run app_online billing_app
 	assert_success
@@ -119,11 +119,11 @@ billing_pid() {
 	amqp_publish 'not json at all'
 	amqp_publish '{"user_id": "p", "number_of_items": -1, "total_amount": "1"}'
 	amqp_publish '[1, 2, 3]'
-	wait_until 30 queue_holds "$QUEUE_NAME.dead" $((before + 3))
+	wait_for 30 queue_holds "$QUEUE_NAME.dead" $((before + 3))
 	user=after-poison-$RANDOM
 	run post_orders 1 "$user"
 	assert_output 1
-	wait_until 30 rows_of_are "$user" 1
+	wait_for 30 rows_of_are "$user" 1
 	run app_online billing_app
 	assert_success
 }

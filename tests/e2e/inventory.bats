@@ -2,6 +2,7 @@
 # The inventory API end to end: curl -> lighttpd gateway -> inventory_app -> PostgreSQL.
 # Every test creates the rows it needs under a unique tag; only the DELETE /api/movies
 # test removes rows it did not create.
+# shellcheck disable=SC2016 # jq filters name their own $variables
 bats_require_minimum_version 1.5.0
 
 load ../lib/helpers
@@ -13,43 +14,6 @@ setup() {
 }
 
 # ---- helpers local to this file ---------------------------------------------
-
-# jqb FILTER [jq args...]: asserts FILTER holds on the last response body.
-jqb() {
-	local filter=$1
-	shift
-	run jq -e "$@" "$filter" "$BATS_TEST_TMPDIR/body"
-	assert_success
-}
-
-# create JSON: POSTs a movie, prints its id; fails unless the answer is 201.
-create() {
-	local status
-	status=$(http POST /api/movies "${JSON[@]}" --data-binary "$1")
-	if [ "$status" != 201 ]; then
-		echo "create $1 -> $status: $(cat "$BATS_TEST_TMPDIR/body")" >&2
-		return 1
-	fi
-	jq -er .id "$BATS_TEST_TMPDIR/body"
-}
-
-# create_titled TITLE: creates a movie with that title and no description; prints its id.
-create_titled() {
-	create "$(jq -cn --arg t "$1" '{title: $t}')"
-}
-
-# assert_problem STATUS [FIELD]: the last response is an RFC 9457 problem for STATUS.
-assert_problem() {
-	local ct
-	ct=$(header Content-Type)
-	[[ $ct == application/problem+json* ]] ||
-		fail "Content-Type is '$ct', want application/problem+json; body: $(head -c 300 "$BATS_TEST_TMPDIR/body")"
-	jqb '(.type | type == "string") and (.title | type == "string")
-	     and .status == $s and (.detail | type == "string")' --argjson s "$1"
-	if [ $# -ge 2 ]; then
-		jqb '.field == $f' --arg f "$2"
-	fi
-}
 
 # urlencode TEXT: percent-encodes every byte outside the unreserved set.
 urlencode() {
@@ -73,7 +37,7 @@ raw_request() {
 @test "GET /api/movies: 200 JSON array of {id,title,description} ordered by id" {
 	local a b c
 	a=$(create_titled "$TAG one")
-	b=$(create "$(jq -cn --arg t "$TAG two" '{title: $t, description: "second"}')")
+	b=$(create_movie "$(jq -cn --arg t "$TAG two" '{title: $t, description: "second"}')")
 	c=$(create_titled "$TAG three")
 	run -0 http GET "/api/movies?title=$TAG"
 	assert_output 200
@@ -276,7 +240,7 @@ raw_request() {
 
 @test "GET /api/movies/:id: 200 with the movie" {
 	local id
-	id=$(create "$(jq -cn --arg t "$TAG get" '{title: $t, description: "d"}')")
+	id=$(create_movie "$(jq -cn --arg t "$TAG get" '{title: $t, description: "d"}')")
 	run -0 http GET "/api/movies/$id"
 	assert_output 200
 	[[ $(header Content-Type) == application/json* ]]
@@ -298,7 +262,7 @@ raw_request() {
 
 @test "PUT /api/movies/:id: title only keeps the description" {
 	local id
-	id=$(create "$(jq -cn --arg t "$TAG old" '{title: $t, description: "kept"}')")
+	id=$(create_movie "$(jq -cn --arg t "$TAG old" '{title: $t, description: "kept"}')")
 	run -0 http PUT "/api/movies/$id" "${JSON[@]}" --data-binary "{\"title\":\"$TAG new\"}"
 	assert_output 200
 	[[ $(header Content-Type) == application/json* ]]
@@ -309,7 +273,7 @@ raw_request() {
 
 @test "PUT /api/movies/:id: description only keeps the title" {
 	local id
-	id=$(create "$(jq -cn --arg t "$TAG keep" '{title: $t, description: "old"}')")
+	id=$(create_movie "$(jq -cn --arg t "$TAG keep" '{title: $t, description: "old"}')")
 	run -0 http PUT "/api/movies/$id" "${JSON[@]}" --data-binary '{"description":"new"}'
 	assert_output 200
 	jqb '. == {id: $id, title: $t, description: "new"}' --argjson id "$id" --arg t "$TAG keep"
@@ -319,7 +283,7 @@ raw_request() {
 
 @test "PUT /api/movies/:id: description can be set to null" {
 	local id
-	id=$(create "$(jq -cn --arg t "$TAG null me" '{title: $t, description: "to be cleared"}')")
+	id=$(create_movie "$(jq -cn --arg t "$TAG null me" '{title: $t, description: "to be cleared"}')")
 	run -0 http PUT "/api/movies/$id" "${JSON[@]}" --data-binary '{"description":null}'
 	assert_output 200
 	jqb '. == {id: $id, title: $t, description: null}' --argjson id "$id" --arg t "$TAG null me"
@@ -671,7 +635,7 @@ raw_request() {
 
 @test "Unicode titles round-trip byte for byte" {
 	local t="Amélie — 東京物語 🎬 $TAG" d=$'Ünïcödé\ttab\nnewline "quotes" \\ back / slash' id
-	id=$(create "$(jq -cn --arg t "$t" --arg d "$d" '{title: $t, description: $d}')")
+	id=$(create_movie "$(jq -cn --arg t "$t" --arg d "$d" '{title: $t, description: $d}')")
 	jqb '.title == $t and .description == $d' --arg t "$t" --arg d "$d"
 	run -0 http GET "/api/movies/$id"
 	assert_output 200
@@ -690,7 +654,7 @@ raw_request() {
 
 @test "SQL metacharacters are stored literally" {
 	local t="Robert'); DROP TABLE movies;-- $TAG" d="' OR '1'='1; -- \\ %_" id
-	id=$(create "$(jq -cn --arg t "$t" --arg d "$d" '{title: $t, description: $d}')")
+	id=$(create_movie "$(jq -cn --arg t "$t" --arg d "$d" '{title: $t, description: $d}')")
 	run -0 http GET "/api/movies/$id"
 	assert_output 200
 	jqb '.title == $t and .description == $d' --arg t "$t" --arg d "$d"

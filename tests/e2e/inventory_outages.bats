@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # The inventory through restarts and outages: inventory_app stopped or restarted,
 # PostgreSQL stopped. Each test puts back what it stopped, even when it fails.
+# shellcheck disable=SC2016 # jq filters name their own $variables
 bats_require_minimum_version 1.5.0
 
 load ../lib/helpers
@@ -15,36 +16,11 @@ setup() {
 
 teardown() {
 	if [ "$PG_STOPPED" = 1 ]; then
-		pg_start
+		private_pg_start
 	fi
 	if [ "$APP_STOPPED" = 1 ]; then
 		app_start inventory_app
 	fi
-}
-
-# jqb FILTER [jq args...]: asserts FILTER holds on the last response body.
-jqb() {
-	local filter=$1
-	shift
-	run jq -e "$@" "$filter" "$BATS_TEST_TMPDIR/body"
-	assert_success
-}
-
-# create_titled TITLE: creates a movie, prints its id; fails unless the answer is 201.
-create_titled() {
-	local status
-	status=$(http POST /api/movies "${JSON[@]}" --data-binary "$(jq -cn --arg t "$1" '{title: $t}')")
-	[ "$status" = 201 ] || { echo "create -> $status" >&2; return 1; }
-	jq -er .id "$BATS_TEST_TMPDIR/body"
-}
-
-# assert_problem STATUS: the last response is an RFC 9457 problem for STATUS.
-assert_problem() {
-	local ct
-	ct=$(header Content-Type)
-	[[ $ct == application/problem+json* ]] || fail "Content-Type is '$ct'"
-	jqb '(.type | type == "string") and (.title | type == "string")
-	     and .status == $s and (.detail | type == "string")' --argjson s "$1"
 }
 
 # assert_no_backend_details: the body names no backend address or software.
@@ -72,7 +48,7 @@ app_pid() {
 	app_stop inventory_app
 	app_start inventory_app
 	APP_STOPPED=0
-	run wait_until 30 status_is 200 GET "/api/movies/$id"
+	run wait_for 30 status_is 200 GET "/api/movies/$id"
 	assert_success
 	jqb '. == {id: $id, title: $t, description: null}' --argjson id "$id" --arg t "$TAG persistent"
 	# and it still writes
@@ -98,7 +74,7 @@ app_pid() {
 	assert_problem 503
 	app_start inventory_app
 	APP_STOPPED=0
-	run wait_until 30 status_is 200 GET "/api/movies/$id"
+	run wait_for 30 status_is 200 GET "/api/movies/$id"
 	assert_success
 	jqb '.title == $t' --arg t "$TAG app down"
 	run -0 http POST /api/movies "${JSON[@]}" --data-binary "{\"title\":\"$TAG after\"}"
@@ -112,7 +88,7 @@ app_pid() {
 	pid=$(app_pid)
 	[ -n "$pid" ] && [ "$pid" != 0 ]
 	PG_STOPPED=1
-	pg_stop
+	private_pg_stop
 	run -0 http GET /api/movies
 	assert_output 503
 	assert_problem 503
@@ -130,9 +106,9 @@ app_pid() {
 	# validation needs no database: still a 400
 	run -0 http POST /api/movies "${JSON[@]}" --data-binary '{"title":""}'
 	assert_output 400
-	pg_start
+	private_pg_start
 	PG_STOPPED=0
-	run wait_until 30 status_is 200 GET "/api/movies/$id"
+	run wait_for 30 status_is 200 GET "/api/movies/$id"
 	assert_success
 	jqb '.title == $t' --arg t "$TAG pg down"
 	run -0 http POST /api/movies "${JSON[@]}" --data-binary "{\"title\":\"$TAG after\"}"
@@ -147,8 +123,8 @@ app_pid() {
 	statuses=$(parallel_http 200 GET "/api/movies?limit=1")
 	assert_equal "$(grep -vc '^200$' <<<"$statuses")" 0
 	PG_STOPPED=1
-	pg_stop
-	pg_start
+	private_pg_stop
+	private_pg_start
 	PG_STOPPED=0
 	# A POST is never retried on a connection that failed mid-statement, so a worker
 	# must notice its closed connection before sending the insert.

@@ -1,12 +1,11 @@
 #!/usr/bin/env bats
 # Routine operations on a live platform lose no request: rolling restarts of the
 # inventory and billing instances, a graceful gateway reload, `make run` again, and an
-# inventory instance killed outright. Each test makes its own load (tests/lib/load.bash):
+# inventory instance killed outright. Each test makes its own load (tests/lib/helpers.bash):
 # clients on a new connection per request, and keep-alive clients.
 bats_require_minimum_version 1.5.0
 
 load ../lib/helpers
-load ../lib/load
 
 setup_file() {
 	local id

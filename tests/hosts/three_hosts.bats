@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # The three-host deployment, from outside, as the README's Deployment section tells it.
-# Run by tests/lib/test-hosts.sh, which exports BASE_URL (the gateway-vm address),
-# INVENTORY_IP, OUTSIDE_IP and on_host.
+# Run by tests/lib/test-hosts.sh, which exports BASE_URL (the gateway's address),
+# GATEWAY_HOST, INVENTORY_HOST, BILLING_HOST (the hosts' names), INVENTORY_IP, OUTSIDE_IP
+# and on_host.
 load ../lib/helpers
 
 setup() {
@@ -10,17 +11,7 @@ setup() {
 
 # on_billing CMD...: what `vagrant ssh billing-vm` then `sudo CMD` does.
 on_billing() {
-	on_host billing-vm "$@"
-}
-
-billing_sql() {
-	on_billing bash -c 'source "$PROJECT_ROOT/scripts/deploy/env.sh"; load_env;
-		PGPASSWORD=$POSTGRES_BILLING_PASSWORD psql -qAtX -h 127.0.0.1 -p "$POSTGRES_BILLING_PORT" \
-			-U "$POSTGRES_BILLING_USER" -d "$POSTGRES_BILLING_DB" -c "$1"' _ "$1"
-}
-
-order_count_is() {
-	[ "$(billing_sql "SELECT count(*) FROM orders WHERE message_id = '$1'")" = "$2" ]
+	on_host "$BILLING_HOST" "$@"
 }
 
 # fcgi_get FROM_HOST: a FastCGI GET /api/movies/ sent straight to inventory-vm:9000,
@@ -35,14 +26,18 @@ fcgi_get() {
 	fi
 }
 
-@test "every host runs its PM2 apps under root's PM2" {
-	run on_host gateway-vm "$PM2" jlist
+# assert_apps_online HOST NAME N: HOST's PM2 runs N processes, every one NAME and online.
+assert_apps_online() {
+	run on_host "$1" "$PM2" jlist
 	assert_success
-	assert_equal "$(jq -r '.[] | "\(.name) \(.pm2_env.status)"' <<<"$output")" "api_gateway_app online"
-	run on_host inventory-vm "$PM2" jlist
-	assert_equal "$(jq -r '.[] | "\(.name) \(.pm2_env.status)"' <<<"$output")" "inventory_app online"
-	run on_host billing-vm "$PM2" jlist
-	assert_equal "$(jq -r '.[] | "\(.name) \(.pm2_env.status)"' <<<"$output")" "billing_app online"
+	assert_equal "$(jq -r '.[] | "\(.name) \(.pm2_env.status)"' <<<"$output" | sort | uniq -c | sed 's/^ *//')" \
+		"$3 $2 online"
+}
+
+@test "every host runs its PM2 apps under root's PM2" {
+	assert_apps_online "$GATEWAY_HOST" api_gateway_app 1
+	assert_apps_online "$INVENTORY_HOST" inventory_app "$INVENTORY_INSTANCES"
+	assert_apps_online "$BILLING_HOST" billing_app "$BILLING_INSTANCES"
 }
 
 @test "inventory CRUD through the gateway reaches movies_db on inventory-vm" {
@@ -73,17 +68,17 @@ fcgi_get() {
 		-d '{"user_id": "22", "number_of_items": "3", "total_amount": "30.50"}'
 	assert_output 200
 	message_id=$(jq -r .message_id "$BATS_TEST_TMPDIR/body")
-	run billing_sql "SELECT count(*) FROM orders WHERE message_id = '$message_id'"
+	run sql_billing "SELECT count(*) FROM orders WHERE message_id = '$message_id'"
 	assert_output 0
 	run on_billing "$PM2" start billing_app
 	assert_success
-	wait_until 30 order_count_is "$message_id" 1
-	run billing_sql "SELECT user_id, number_of_items, total_amount FROM orders WHERE message_id = '$message_id'"
+	wait_for 30 order_count_is "$message_id" 1
+	run sql_billing "SELECT user_id, number_of_items, total_amount FROM orders WHERE message_id = '$message_id'"
 	assert_output "22|3|30.50"
 }
 
 @test "inventory-vm serves FastCGI to the gateway only" {
-	run fcgi_get gateway-vm
+	run fcgi_get "$GATEWAY_HOST"
 	assert_success
 	assert_line --partial "Content-Type: application/json"
 	# libfcgi closes a connection from an address not in FCGI_WEB_SERVER_ADDRS unanswered
@@ -94,8 +89,8 @@ fcgi_get() {
 @test "PostgreSQL stays local to its host; the gateway reaches RabbitMQ on billing-vm" {
 	run tcp_open "$INVENTORY_IP" 5432
 	assert_failure
-	run on_host gateway-vm bash -c '(exec 3<>/dev/tcp/billing-vm/5432)'
+	run in_host "$GATEWAY_HOST" tcp_open "$BILLING_HOST" 5432
 	assert_failure
-	run on_host gateway-vm bash -c '(exec 3<>/dev/tcp/billing-vm/5672)'
+	run in_host "$GATEWAY_HOST" tcp_open "$BILLING_HOST" 5672
 	assert_success
 }

@@ -1,5 +1,10 @@
-# Loaded by every tests/e2e/*.bats file (`load ../lib/helpers`). The stack is started by
-# tests/lib/test.sh, which exports BASE_URL, STACK_DIR, PM2_HOME and the .env variables.
+# shellcheck shell=bash
+# shellcheck disable=SC2016 # jq filters name their own $variables
+# The one test library, loaded by every bats suite (`load ../lib/helpers`): requests,
+# problem+json assertions, SQL as the app users, services, waits, load generation.
+# The stack is started by tests/lib/test.sh (or tests/lib/test-hosts.sh), which exports
+# BASE_URL, STACK_DIR, PM2_HOME and the .env variables. Waiting for a condition is
+# wait_for SECONDS CMD... (scripts/deploy/stack.sh).
 bats_require_minimum_version 1.5.0
 source "$PROJECT_ROOT/scripts/deploy/stack.sh"
 
@@ -7,6 +12,8 @@ common_setup() {
 	bats_load_library bats-support
 	bats_load_library bats-assert
 }
+
+# ---- Requests ---------------------------------------------------------------
 
 # http METHOD PATH [curl args...]: prints the status; body and headers go to files.
 http() {
@@ -27,6 +34,30 @@ body() {
 	cat "$BATS_TEST_TMPDIR/body"
 }
 
+# jqb FILTER [jq args...]: asserts FILTER holds on the last response body.
+jqb() {
+	local filter=$1
+	shift
+	run jq -e "$@" "$filter" "$BATS_TEST_TMPDIR/body"
+	assert_success
+}
+
+# create_movie JSON: POSTs a movie, prints its id; fails unless the answer is 201.
+create_movie() {
+	local status
+	status=$(http POST /api/movies -H 'Content-Type: application/json' --data-binary "$1")
+	if [ "$status" != 201 ]; then
+		echo "create_movie $1 -> $status: $(head -c 300 "$BATS_TEST_TMPDIR/body")" >&2
+		return 1
+	fi
+	jq -er .id "$BATS_TEST_TMPDIR/body"
+}
+
+# create_titled TITLE: creates a movie with that title and no description; prints its id.
+create_titled() {
+	create_movie "$(jq -cn --arg t "$1" '{title: $t}')"
+}
+
 # parallel_http N METHOD PATH [JSON]: N requests, 32 at a time; prints one status per line.
 parallel_http() {
 	local n=$1 method=$2 path=$3 data=${4-} cfg i
@@ -45,14 +76,28 @@ parallel_http() {
 	curl -sS --no-progress-meter --max-time 60 --parallel --parallel-max 32 -K "$cfg"
 }
 
-# wait_until SECONDS CMD...: re-runs CMD every 0.1 s until it succeeds; 1 on timeout.
-wait_until() {
-	wait_for "$@"
-}
-
 tcp_open() {
 	(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
 }
+
+# ---- Errors -----------------------------------------------------------------
+
+# assert_problem STATUS [FIELD]: the last response is an RFC 9457 problem for STATUS:
+# Content-Type application/problem+json, string type, title and detail, and, when FIELD
+# is given and not "", a "field" member that is FIELD.
+assert_problem() {
+	local ct
+	ct=$(header Content-Type)
+	[ "$ct" = application/problem+json ] ||
+		fail "Content-Type is '$ct', want application/problem+json; body: $(head -c 300 "$BATS_TEST_TMPDIR/body")"
+	jqb '(.type | type == "string") and (.title | type == "string")
+	     and .status == $s and (.detail | type == "string")' --argjson s "$1"
+	if [ -n "${2-}" ]; then
+		jqb '.field == $f' --arg f "$2"
+	fi
+}
+
+# ---- Services -----------------------------------------------------------------
 
 queue_has_consumer() {
 	rabbit_url_parts
@@ -89,36 +134,148 @@ restore_services() {
 	done
 }
 
-pg_stop() {
-	private_pg_stop
-}
-
-pg_start() {
-	private_pg_start
-}
-
-rabbit_stop() {
-	private_rabbit_stop
-}
-
-rabbit_start() {
-	private_rabbit_start
-}
-
-sql_movies() {
-	PGPASSWORD=$POSTGRES_PASSWORD psql -qAtX -h "$POSTGRES_HOST" -p "$POSTGRES_PORT" \
-		-U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$1"
-}
-
-sql_billing() {
-	PGPASSWORD=$POSTGRES_BILLING_PASSWORD psql -qAtX -h "$POSTGRES_BILLING_HOST" \
-		-p "$POSTGRES_BILLING_PORT" -U "$POSTGRES_BILLING_USER" -d "$POSTGRES_BILLING_DB" -c "$1"
-}
-
 # amqp_publish BODY [amqp-publish args...]: a raw persistent message straight to the queue.
 amqp_publish() {
 	local body=$1
 	shift
-	# rabbitmq-c reads a trailing "/" as the empty vhost; without it the vhost is "/".
-	amqp-publish --url="${RABBITMQ_URL%/}" -r "$QUEUE_NAME" -p -C application/json -b "$body" "$@"
+	amqp-publish --url="$(rabbit_url)" -r "$QUEUE_NAME" -p -C application/json -b "$body" "$@"
+}
+
+# ---- SQL as the applications' own users --------------------------------------
+
+sql_movies() {
+	app_psql POSTGRES -c "$1"
+}
+
+# sql_billing SQL: in the three-host test (HOSTS_DIR set), from inside the billing host,
+# whose PostgreSQL listens on its loopback only.
+sql_billing() {
+	if [ -n "${HOSTS_DIR:-}" ]; then
+		in_host "$BILLING_HOST" app_psql POSTGRES_BILLING -c "$1"
+	else
+		app_psql POSTGRES_BILLING -c "$1"
+	fi
+}
+
+order_count_is() {
+	[ "$(sql_billing "SELECT count(*) FROM orders WHERE message_id = '$1'")" = "$2" ]
+}
+
+# ---- The three-host test ------------------------------------------------------
+
+# in_host HOST CMD...: CMD, a program or one of the functions exported below, inside
+# HOST's network namespace (on_host comes from tests/lib/test-hosts.sh).
+in_host() {
+	local host=$1
+	shift
+	on_host "$host" bash -c '"$@"' _ "$@"
+}
+export -f app_psql tcp_open
+
+# ---- Load ---------------------------------------------------------------------
+
+# Background clients (the operations suite) that record one line per request ("STATUS"
+# or, for orders, "STATUS KEY"), so that a test can count what failed while it restarted
+# something. curl writes 000 for a request that got no answer at all.
+#   fresh      a new connection for every request (a curl process each)
+#   keepalive  one curl process sends 100 requests on one connection, then the next 100
+# Orders carry their own Idempotency-Key, which is also their message_id in billing_db.
+
+LOAD_DIR=
+LOAD_PIDS=()
+LOAD_SECONDS_MAX=120
+
+# load_request_config METHOD PATH CLIENT BATCH: a curl config of 100 requests.
+load_request_config() {
+	local method=$1 path=$2 client=$3 batch=$4 i key
+	for ((i = 0; i < 100; i++)); do
+		[ "$i" -eq 0 ] || echo next
+		printf 'url = "%s%s"\nrequest = "%s"\noutput = "/dev/null"\nmax-time = 10\n' \
+			"$BASE_URL" "$path" "$method"
+		if [ "$method" = POST ]; then
+			key=load-$client-$batch-$i-$RANDOM$RANDOM
+			printf 'header = "Content-Type: application/json"\nheader = "Idempotency-Key: %s"\n' "$key"
+			printf 'data = "{\\"user_id\\": \\"7\\", \\"number_of_items\\": 1, \\"total_amount\\": \\"2.50\\"}"\n'
+			printf 'write-out = "%%{http_code} %s\\n"\n' "$key"
+		else
+			printf 'write-out = "%%{http_code}\\n"\n'
+		fi
+	done
+}
+
+# load_client KIND METHOD PATH CLIENT: runs until the stop file exists; what it records
+# goes to CLIENT.before, or to CLIENT.after once the mark file exists.
+load_client() {
+	local kind=$1 method=$2 path=$3 client=$4 batch=0 cfg out deadline=$((SECONDS + LOAD_SECONDS_MAX))
+	cfg=$LOAD_DIR/$client.cfg
+	while [ ! -e "$LOAD_DIR/stop" ] && [ "$SECONDS" -lt "$deadline" ]; do
+		out=$LOAD_DIR/$client.before
+		[ ! -e "$LOAD_DIR/mark" ] || out=$LOAD_DIR/$client.after
+		batch=$((batch + 1))
+		load_request_config "$method" "$path" "$client" "$batch" >"$cfg"
+		if [ "$kind" = fresh ]; then
+			# One curl per request: split the config at its "next" lines.
+			awk -v dir="$LOAD_DIR" -v c="$client" 'BEGIN { n = 0 } $0 == "next" { n++; next }
+				{ print > (dir "/" c ".req" n) }' "$cfg"
+			for req in "$LOAD_DIR/$client".req*; do
+				[ ! -e "$LOAD_DIR/stop" ] || break
+				curl -sS -K "$req" >>"$out" 2>/dev/null || true
+			done
+			rm -f "$LOAD_DIR/$client".req*
+		else
+			curl -sS -K "$cfg" >>"$out" 2>/dev/null || true
+		fi
+	done
+}
+
+# load_start KIND CLIENTS METHOD PATH: starts CLIENTS background clients of that kind.
+load_start() {
+	local kind=$1 n=$2 method=$3 path=$4 i
+	LOAD_DIR=${LOAD_DIR:-$(mktemp -d "$BATS_TEST_TMPDIR/load.XXXXXX")}
+	for ((i = 1; i <= n; i++)); do
+		load_client "$kind" "$method" "$path" "$kind-$method-${#LOAD_PIDS[@]}" 3>&- &
+		LOAD_PIDS+=($!)
+	done
+}
+
+# load_lines before|after|all: the lines recorded so far in that phase.
+load_lines() {
+	local phase phases=("$1")
+	[ "$1" != all ] || phases=(before after)
+	for phase in "${phases[@]}"; do
+		cat "$LOAD_DIR"/*."$phase" 2>/dev/null || true
+	done
+}
+
+# load_count PHASE: requests answered so far; load_failures PHASE: those not 2xx.
+load_count() {
+	load_lines "$1" | grep -c . || true
+}
+
+load_failures() {
+	load_lines "$1" | grep -vc '^2' || true
+}
+
+load_reached() {
+	[ "$(load_count all)" -ge "$1" ]
+}
+
+# load_wait_for N: returns once N more requests were recorded (at most 30 s).
+load_wait_for() {
+	wait_for 30 load_reached $(($(load_count all) + $1))
+}
+
+load_mark() {
+	touch "$LOAD_DIR/mark"
+}
+
+load_stop() {
+	touch "$LOAD_DIR/stop"
+	wait "${LOAD_PIDS[@]}" 2>/dev/null || true
+	LOAD_PIDS=()
+}
+
+# load_accepted_orders: the Idempotency-Keys of the orders answered 200.
+load_accepted_orders() {
+	load_lines all | awk '$1 == 200 && NF == 2 { print $2 }'
 }

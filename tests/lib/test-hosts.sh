@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
 # make test-hosts: the three-VM deployment, proven on this machine. Three network
-# namespaces named like the VMs, with the Vagrantfile's addresses, joined by a bridge;
+# namespaces named like the VMs, with their addresses (scripts/deploy/hosts.conf, which
+# the Vagrantfile reads too), joined by a bridge;
 # each runs its role's provisioning entry (its own PostgreSQL, RabbitMQ node and PM2
 # home under a private folder), then tests/hosts/ runs against the gateway's address
 # from outside. Everything is removed on exit, failed or not.
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/deploy/env.sh"
 source "$PROJECT_ROOT/scripts/deploy/stack.sh"
+source "$PROJECT_ROOT/tests/lib/tally.sh"
 
-# The same addresses as the Vagrantfile's private network.
-SUBNET=192.168.56
+# read_hosts: HOST_IP and HOST_ROLE by host name, and ROLE_HOST by role, from hosts.conf.
+declare -A HOST_IP=() HOST_ROLE=() ROLE_HOST=()
+read_hosts() {
+	local name ip role
+	while read -r name ip role _; do
+		[[ -z $name || $name == \#* ]] && continue
+		HOST_IP[$name]=$ip HOST_ROLE[$name]=$role ROLE_HOST[$role]=$name
+	done <"$PROJECT_ROOT/scripts/deploy/hosts.conf"
+}
+read_hosts
+# In start order: what the others depend on first.
+HOSTS=("${ROLE_HOST[billing]}" "${ROLE_HOST[inventory]}" "${ROLE_HOST[gateway]}")
+# Where each role lives, as provisioning and tests/hosts/ read it.
+export GATEWAY_HOST=${ROLE_HOST[gateway]} INVENTORY_HOST=${ROLE_HOST[inventory]}
+export BILLING_HOST=${ROLE_HOST[billing]}
+GATEWAY_IP=${HOST_IP[$GATEWAY_HOST]}
+SUBNET=${GATEWAY_IP%.*}
 OUTSIDE_IP=$SUBNET.1
-declare -A HOST_IP=([gateway-vm]=$SUBNET.10 [inventory-vm]=$SUBNET.11 [billing-vm]=$SUBNET.12)
-declare -A HOST_ROLE=([gateway-vm]=gateway [inventory-vm]=inventory [billing-vm]=billing)
-HOSTS=(billing-vm inventory-vm gateway-vm)   # in start order: what others depend on first
 BRIDGE=moviesbr0
 
 HOSTS_DIR=$(mktemp -d /tmp/movies-hosts.XXXXXX)
@@ -26,36 +40,31 @@ on_host() {
 	shift
 	ip netns exec "$host" env \
 		STACK_DIR="$HOSTS_DIR/$host" PM2_HOME="$HOSTS_DIR/$host/pm2" RUN_DIR="$HOSTS_DIR/$host/run" \
-		RABBITMQ_NODENAME="movies@localhost" \
-		GATEWAY_HOST=gateway-vm INVENTORY_HOST=inventory-vm BILLING_HOST=billing-vm \
-		POSTGRES_HOST=127.0.0.1 POSTGRES_BILLING_HOST=127.0.0.1 \
+		RABBITMQ_NODENAME="movies@localhost" POSTGRES_HOST=127.0.0.1 POSTGRES_BILLING_HOST=127.0.0.1 \
 		"$@"
 }
 export -f on_host
 
-cleanup() {
+remove_hosts_on_exit() {
 	local status=$? host
 	for host in "${HOSTS[@]}"; do
 		ip netns pids "$host" >/dev/null 2>&1 || continue
 		on_host "$host" bash -c 'source scripts/deploy/env.sh; source scripts/deploy/stack.sh; load_env;
 			rabbit_url_parts; private_rabbit_env; private_stack_down' >/dev/null 2>&1 || true
-		# Anything still running in the namespace goes with it.
-		ip netns pids "$host" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-		ip netns del "$host" 2>/dev/null || true
-		rm -rf "/etc/netns/$host"
 	done
-	ip link del "$BRIDGE" 2>/dev/null || true
+	remove_network
 	if [ "$status" -ne 0 ]; then
 		echo "--- logs of the failed run"
 		tail -n 20 "$HOSTS_DIR"/*/pm2/logs/*.log 2>/dev/null || true
 	fi
 	rm -rf "$HOSTS_DIR"
 }
-trap cleanup EXIT
+trap remove_hosts_on_exit EXIT
 trap 'exit 130' INT TERM
 
-# An interrupted run (killed before its EXIT trap) leaves namespaces and the bridge.
-remove_leftovers() {
+# remove_network: the namespaces, with anything still running in them, and the bridge;
+# also what an interrupted run (killed before its EXIT trap) left.
+remove_network() {
 	local host
 	for host in "${HOSTS[@]}"; do
 		ip netns pids "$host" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
@@ -67,7 +76,7 @@ remove_leftovers() {
 
 make_network() {
 	local host i=0
-	remove_leftovers
+	remove_network
 	ip link add "$BRIDGE" type bridge
 	ip addr add "$OUTSIDE_IP/24" dev "$BRIDGE"
 	ip link set "$BRIDGE" up
@@ -94,9 +103,10 @@ make_network() {
 random_secret() {
 	head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'
 }
-export POSTGRES_PASSWORD=pg-$(random_secret) POSTGRES_BILLING_USER=billing
-export POSTGRES_BILLING_PASSWORD=pgb-$(random_secret)
-export RABBITMQ_URL=amqp://movies:mq-$(random_secret)@localhost:5672/
+POSTGRES_PASSWORD=pg-$(random_secret)
+POSTGRES_BILLING_PASSWORD=pgb-$(random_secret)
+RABBITMQ_URL=amqp://movies:mq-$(random_secret)@localhost:5672/
+export POSTGRES_PASSWORD POSTGRES_BILLING_PASSWORD RABBITMQ_URL POSTGRES_BILLING_USER=billing
 
 check_no_credentials_in_tree() {
 	local hits
@@ -120,12 +130,9 @@ for host in "${HOSTS[@]}"; do
 	on_host "$host" "$PROJECT_ROOT/scripts/deploy/provision.sh" "${HOST_ROLE[$host]}"
 done
 
-echo "== end-to-end tests against http://${HOST_IP[gateway-vm]}:8000"
 load_env
-export BASE_URL=http://${HOST_IP[gateway-vm]}:$API_GATEWAY_PORT
-export OUTSIDE_IP INVENTORY_IP=${HOST_IP[inventory-vm]}
-bats --tap "$PROJECT_ROOT/tests/hosts" | tee "$HOSTS_DIR/bats.tap" || true
-ok=$(grep -c '^ok ' "$HOSTS_DIR/bats.tap" || true)
-not_ok=$(grep -c '^not ok ' "$HOSTS_DIR/bats.tap" || true)
-echo "$ok passed, $not_ok failed"
-[ "$not_ok" -eq 0 ] && [ "$ok" -gt 0 ]
+export BASE_URL=http://$GATEWAY_IP:$API_GATEWAY_PORT
+export OUTSIDE_IP INVENTORY_IP=${HOST_IP[$INVENTORY_HOST]}
+echo "== end-to-end tests against $BASE_URL"
+run_bats "$PROJECT_ROOT/tests/hosts"
+tally_report

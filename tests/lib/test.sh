@@ -6,13 +6,12 @@
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/deploy/env.sh"
 source "$PROJECT_ROOT/scripts/deploy/stack.sh"
+source "$PROJECT_ROOT/tests/lib/tally.sh"
 
 private_stack_env test
 export BASE_URL=http://127.0.0.1:$API_GATEWAY_PORT
 
-passed=0 failed=0
-
-cleanup() {
+stop_private_stack() {
 	local status=$?
 	private_stack_down
 	if [ "$failed" -gt 0 ] || [ "$status" -ne 0 ]; then
@@ -22,19 +21,7 @@ cleanup() {
 		rm -rf "$STACK_DIR"
 	fi
 }
-trap cleanup EXIT
-
-# count_line OUTPUT: adds a runner's "N passed, N failed" line to the totals.
-count_line() {
-	local line
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' <<<"$1" | tail -n 1)
-	if [ -z "$line" ]; then
-		failed=$((failed + 1))
-		return
-	fi
-	passed=$((passed + $(cut -d' ' -f1 <<<"$line")))
-	failed=$((failed + $(cut -d' ' -f3 <<<"$line")))
-}
+trap stop_private_stack EXIT
 
 echo "== unit tests"
 for t in "$BUILD_DIR"/tests/test_*; do
@@ -57,21 +44,6 @@ count_line "$out"
 
 echo "== starting private services in $STACK_DIR"
 private_stack_up
-
-# run_bats FILES...: runs bats and adds its results to the totals.
-run_bats() {
-	local tap=$STACK_DIR/bats.tap ok not_ok planned
-	bats --tap "$@" | tee "$tap" || true
-	ok=$(grep -c '^ok ' "$tap" || true)
-	not_ok=$(grep -c '^not ok ' "$tap" || true)
-	planned=$(sed -n 's/^1\.\.//p' "$tap" | head -n 1)
-	passed=$((passed + ok))
-	failed=$((failed + not_ok))
-	# A run that stopped early (a crash in setup_file) counts its missing tests as failed.
-	if [ -n "$planned" ] && [ $((ok + not_ok)) -lt "$planned" ]; then
-		failed=$((failed + planned - ok - not_ok))
-	fi
-}
 
 # The same API served as plain CGI from cgi-bin/ through lighttpd's mod_cgi, on a
 # second gateway beside the FastCGI one (same databases, broker and billing_app).
@@ -125,5 +97,4 @@ check_sanitizer_reports() {
 }
 check_sanitizer_reports
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tally_report
