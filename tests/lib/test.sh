@@ -37,6 +37,11 @@ out=$("$PROJECT_ROOT/tests/lint_openapi.sh" 2>&1) || true
 printf '%s\n' "$out" | tail -n 5
 count_line "$out"
 
+echo "== shellcheck"
+out=$("$PROJECT_ROOT/tests/lint_shell.sh" 2>&1) || true
+printf '%s\n' "$out" | tail -n 20
+count_line "$out"
+
 echo "== make install into a temporary DESTDIR"
 out=$("$PROJECT_ROOT/tests/install/check_install.sh" 2>&1) || true
 printf '%s\n' "$out" | tail -n 5
