@@ -5,6 +5,8 @@
 #
 #   scenarios  (a) GET /api/movies/:id  (b) GET /api/movies (1,000 rows)  (c) POST /api/movies
 #              (d) POST /api/billing    (e) drain of 20,000 queued orders into billing_db
+#              (r) GET /api/movies/:id for 20 s during a rolling restart of the inventory
+#                  tier and a graceful gateway reload (failed requests, 1-s rates)
 #   ceilings   (g) lighttpd serving a small static file  (h) pgbench -S, 8 clients
 #              (i) single-row INSERT commits, 32 clients
 #   memory     RSS of the four processes before and after, and during a 1M-request soak
@@ -14,8 +16,8 @@
 # configured (fsync, synchronous_commit, persistent messages, confirms, manual acks).
 #
 # Usage: scripts/bench/bench.sh            full run; writes docs/bench/results.md and chart.png
-#        QUICK=1 scripts/bench/bench.sh    smoke run (1 s per scenario, 500 orders, no soak);
-#                                    writes under the stack's temporary folder
+#        QUICK=1 scripts/bench/bench.sh    smoke run (1 s per scenario, 5 s for (r), 500
+#                                    orders, no soak); writes under the stack's temporary folder
 #        scripts/bench/bench.sh a d soak   only these scenarios (while working on one)
 #        PROFILE=1 scripts/bench/bench.sh  also a whole-machine perf profile of each wrk
 #                                    scenario, summed up in profile-KEY.txt beside the
@@ -25,7 +27,8 @@
 # This file: options, the scenario list and the order of the run. Beside it: numbers.sh
 # (arithmetic, formatting), teardown.sh (stopping the stack on exit), measure.sh (wrk and
 # pgbench rounds, medians), resources.sh (/proc CPU and RSS, perf), scenarios.sh (set-up
-# and what each scenario does), report.sh and targets.sh (results.md, chart.png).
+# and what each scenario does), rolling.sh ((r) and its results), report.sh and
+# targets.sh (results.md, chart.png).
 set -euo pipefail
 # shellcheck source=scripts/deploy/env.sh
 source "$(dirname "$0")/../deploy/env.sh"
@@ -45,9 +48,11 @@ if [[ ${QUICK:-} =~ ^(|0|no|false)$ ]]; then
 	QUICK=0
 	DURATION=10 WARMUP=2 ORDERS=20000 PGBENCH_SECONDS=10 PGBENCH_SCALE=10 ROUNDS=3
 	SOAK_REQUESTS=${BENCH_SOAK_REQUESTS:-1000000}
+	ROLLING_SECONDS=20 ROLLING_INVENTORY_AT=5 ROLLING_GATEWAY_AT=12
 else
 	QUICK=1
 	DURATION=1 WARMUP=0 ORDERS=500 PGBENCH_SECONDS=1 PGBENCH_SCALE=1 SOAK_REQUESTS=0 ROUNDS=1
+	ROLLING_SECONDS=5 ROLLING_INVENTORY_AT=0.5 ROLLING_GATEWAY_AT=2.5
 fi
 
 # Ports of their own, so that the benchmark and the test suite can run at the same time.
@@ -72,6 +77,8 @@ source "$BENCH_DIR/measure.sh"
 source "$BENCH_DIR/resources.sh"
 # shellcheck source=scripts/bench/scenarios.sh
 source "$BENCH_DIR/scenarios.sh"
+# shellcheck source=scripts/bench/rolling.sh
+source "$BENCH_DIR/rolling.sh"
 # shellcheck source=scripts/bench/report.sh
 source "$BENCH_DIR/report.sh"
 # shellcheck source=scripts/bench/targets.sh
@@ -88,14 +95,16 @@ declare -A LABEL=(
 	[g]="(g) ceiling: lighttpd, static JSON file"
 	[h]="(h) ceiling: pgbench -S, 8 clients"
 	[i]="(i) ceiling: single-row INSERT commits, 32 clients"
+	[r]="(r) GET /api/movies/:id during a rolling restart and a gateway reload"
 )
 declare -A SHORT=(
 	[a]="(a) GET /movies/:id" [b]="(b) GET /movies" [c]="(c) POST /movies"
 	[d]="(d) POST /billing" [e]="(e) drain" [g]="(g) static file"
-	[h]="(h) pgbench -S" [i]="(i) INSERT commit"
+	[h]="(h) pgbench -S" [i]="(i) INSERT commit" [r]="(r) rolling restart"
 )
-declare -A UNIT=([a]=req/s [b]=req/s [c]=req/s [d]=req/s [e]=msg/s [g]=req/s [h]=tx/s [i]=tx/s)
-SCENARIOS=(a b c d e g h i)
+declare -A UNIT=([a]=req/s [b]=req/s [c]=req/s [d]=req/s [e]=msg/s [g]=req/s [h]=tx/s [i]=tx/s
+	[r]=req/s)
+SCENARIOS=(a b c d e g h i r)
 # The four processes whose memory is measured, in the order of process_pids.
 PROCESSES=(lighttpd inventory_app billing_publisher billing_app)
 
@@ -149,11 +158,13 @@ main() {
 	run_scenario i ceiling_insert
 	if [ "$SOAK_REQUESTS" -gt 0 ]; then run_scenario soak soak; fi
 	snapshot_rss after
+	# Last: it replaces the inventory processes and the publisher whose RSS is measured.
+	run_scenario r scenario_rolling
 
 	write_results
 	draw_chart
 	echo
-	sed -n '/^| scenario/,/^$/p;/^## Targets/,/^## Resident/p' "$OUT/results.md" | sed '$d'
+	sed -n '/^| scenario | rate/,/^$/p;/^## Targets/,/^## Resident/p' "$OUT/results.md" | sed '$d'
 	echo "Results: $OUT/results.md and $OUT/chart.png"
 	if [ "${#FAILED[@]}" -gt 0 ]; then
 		echo "bench: failed to run: ${FAILED[*]}" >&2

@@ -73,6 +73,7 @@ ratios_table() {
 	ratio_row "(c) / (i): POST movie vs INSERT commit" c i 0.5
 	rate_row "(d) POST /api/billing" d 10000 0
 	rate_row "(e) drain" e 15000
+	rolling_row
 	max_rss_row
 }
 
