@@ -52,7 +52,7 @@ if [[ ${QUICK:-} =~ ^(|0|no|false)$ ]]; then
 else
 	QUICK=1
 	DURATION=1 WARMUP=0 ORDERS=500 PGBENCH_SECONDS=1 PGBENCH_SCALE=1 SOAK_REQUESTS=0 ROUNDS=1
-	ROLLING_SECONDS=5 ROLLING_INVENTORY_AT=0.5 ROLLING_GATEWAY_AT=2.5
+	ROLLING_SECONDS=5 ROLLING_INVENTORY_AT=0.5 ROLLING_GATEWAY_AT=2
 fi
 
 # Ports of their own, so that the benchmark and the test suite can run at the same time.
