@@ -16,7 +16,7 @@
 # configured (fsync, synchronous_commit, persistent messages, confirms, manual acks).
 #
 # Usage: scripts/bench/bench.sh            full run; writes docs/bench/results.md and chart.png
-#        QUICK=1 scripts/bench/bench.sh    smoke run (1 s per scenario, 5 s for (r), 500
+#        QUICK=1 scripts/bench/bench.sh    smoke run (1 s per scenario, 10 s for (r), 500
 #                                    orders, no soak); writes under the stack's temporary folder
 #        scripts/bench/bench.sh a d soak   only these scenarios (while working on one)
 #        PROFILE=1 scripts/bench/bench.sh  also a whole-machine perf profile of each wrk
@@ -52,7 +52,7 @@ if [[ ${QUICK:-} =~ ^(|0|no|false)$ ]]; then
 else
 	QUICK=1
 	DURATION=1 WARMUP=0 ORDERS=500 PGBENCH_SECONDS=1 PGBENCH_SCALE=1 SOAK_REQUESTS=0 ROUNDS=1
-	ROLLING_SECONDS=5 ROLLING_INVENTORY_AT=0.5 ROLLING_GATEWAY_AT=2
+	ROLLING_SECONDS=10 ROLLING_INVENTORY_AT=0.5 ROLLING_GATEWAY_AT=3
 fi
 
 # Ports of their own, so that the benchmark and the test suite can run at the same time.
