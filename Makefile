@@ -36,7 +36,7 @@ ifneq ($(V),1)
 Q = @
 endif
 
-.PHONY: all install uninstall run reload stop test check test-hosts deps clean bench
+.PHONY: all install uninstall run reload stop test check test-hosts deps clean bench soak
 all: $(PROGRAMS) $(UNIT_TESTS)
 
 $(BUILD)/%.o: fcgi/%.c
@@ -125,6 +125,13 @@ bench:
 	$(Q)scripts/deploy/install-deps.sh $(if $(filter-out 0,$(PROFILE)),linux-perf)
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)QUICK=$(QUICK) PROFILE=$(PROFILE) BUILD=$(BUILD) scripts/bench/bench.sh
+
+# make soak [SOAK_SECONDS=600]: tests/soak/soak.sh, mixed traffic through a printed fault
+# schedule on a private stack, then its table (README, Chaos soak).
+soak:
+	$(Q)scripts/deploy/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) BUILD=$(BUILD) tests/soak/soak.sh
 
 test-hosts: deps
 	$(Q)tests/lib/test-hosts.sh

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# make soak: the platform on a private stack for SOAK_SECONDS (default 600) under mixed
+# traffic at a steady rate, while a fault schedule printed up front restarts each app,
+# stops and starts the broker and restarts PostgreSQL. Then a table: requests by kind and
+# status, 5xx outside the announced fault windows, orders answered 200 against the rows
+# in billing_db (once the queue drained), and the RSS of every C process at start and end.
+#
+#   traffic   reader   GET /api/movies/:id of seeded movies, and GET /api/movies?limit=50
+#             writer   POST /api/movies, PUT and DELETE /api/movies/:id of its own movies
+#             biller   POST /api/billing, each with a unique Idempotency-Key
+#             hostile  malformed, mistyped, huge, nested, oversize bodies (hostile.sh):
+#                      4xx problem+json, never 5xx
+#   rates     SOAK_READ_RATE, SOAK_WRITE_RATE, SOAK_BILL_RATE, SOAK_HOSTILE_RATE
+#             (requests per second; 8, 4, 4 and 1), a new connection per request
+#   ports     TEST_GATEWAY_PORT, TEST_INVENTORY_PORT, TEST_PG_PORT, TEST_RABBIT_PORT when
+#             set, else 48080, 49000, 45532, 46672 (neither the tests' nor the benchmark's)
+#
+# Usage: tests/soak/soak.sh   (make soak [SOAK_SECONDS=N] [BUILD=dir])
+# Exit status: 0 when every target holds, 1 when one was missed or the run failed.
+#
+# Beside it: load.sh (the clients), hostile.sh (the hostile bodies), faults.sh (the
+# schedule and the faults), report.sh and classify.awk (the verdicts and the table).
+set -euo pipefail
+# shellcheck source=scripts/deploy/env.sh
+source "$(dirname "$0")/../../scripts/deploy/env.sh"
+# shellcheck source=scripts/deploy/stack.sh
+source "$PROJECT_ROOT/scripts/deploy/stack.sh"
+# rss_kb
+# shellcheck source=scripts/bench/resources.sh
+source "$PROJECT_ROOT/scripts/bench/resources.sh"
+# stop_leftovers
+# shellcheck source=scripts/bench/teardown.sh
+source "$PROJECT_ROOT/scripts/bench/teardown.sh"
+
+SOAK_LIB=$PROJECT_ROOT/tests/soak
+SOAK_SECONDS=${SOAK_SECONDS:-600}
+if [[ ! $SOAK_SECONDS =~ ^[0-9]+$ ]] || [ "$SOAK_SECONDS" -lt 30 ]; then
+	echo "soak: SOAK_SECONDS must be a whole number of seconds, at least 30" >&2
+	exit 1
+fi
+SOAK_READ_RATE=${SOAK_READ_RATE:-8}
+SOAK_WRITE_RATE=${SOAK_WRITE_RATE:-4}
+SOAK_BILL_RATE=${SOAK_BILL_RATE:-4}
+SOAK_HOSTILE_RATE=${SOAK_HOSTILE_RATE:-1}
+SEED_MOVIES=200
+
+export TEST_GATEWAY_PORT=${TEST_GATEWAY_PORT:-48080} TEST_INVENTORY_PORT=${TEST_INVENTORY_PORT:-49000}
+export TEST_PG_PORT=${TEST_PG_PORT:-45532} TEST_RABBIT_PORT=${TEST_RABBIT_PORT:-46672}
+private_stack_env soak
+BASE_URL=http://127.0.0.1:$API_GATEWAY_PORT
+SOAK_DIR=$STACK_DIR/soak
+# Part of every Idempotency-Key: no two runs share one.
+SOAK_RUN=$$-$(date +%s)
+mkdir -p "$SOAK_DIR"
+
+# shellcheck source=tests/soak/load.sh
+source "$SOAK_LIB/load.sh"
+# shellcheck source=tests/soak/hostile.sh
+source "$SOAK_LIB/hostile.sh"
+# shellcheck source=tests/soak/faults.sh
+source "$SOAK_LIB/faults.sh"
+# shellcheck source=tests/soak/report.sh
+source "$SOAK_LIB/report.sh"
+
+FAULT_PID=
+
+# soak_cleanup: the EXIT trap. Stops the clients, the schedule and the stack; keeps the
+# folder (requests, faults, logs) after a failure, removes it after a pass.
+soak_cleanup() {
+	local status=$? pids
+	load_stop
+	[ -z "$FAULT_PID" ] || kill "$FAULT_PID" 2>/dev/null || true
+	read -r -a pids <<<"$(cat "$PM2_HOME/pm2.pid" 2>/dev/null || true) $(c_processes | cut -d' ' -f2 | paste -sd ' ')"
+	private_stack_down
+	stop_leftovers "${pids[@]}"
+	if [ "$status" -ne 0 ]; then
+		echo "--- the run's requests, faults and logs are kept in $STACK_DIR"
+	else
+		rm -rf "$STACK_DIR"
+	fi
+}
+trap soak_cleanup EXIT
+
+# seed_movies: SEED_MOVIES movies that only the reader touches; sets SEEDED_IDS.
+seed_movies() {
+	app_psql POSTGRES -v n="$SEED_MOVIES" <<'SQL'
+INSERT INTO movies (title, description)
+	SELECT format('Soak movie %s', g), 'read by the soak, never changed'
+	FROM generate_series(1, :'n'::integer) g;
+SQL
+	mapfile -t SEEDED_IDS < <(app_psql POSTGRES -c 'SELECT id FROM movies ORDER BY id')
+}
+
+# run_load: the clients for SOAK_SECONDS with the schedule beside them, and at least
+# until FAULT_GRACE + 5 s after the last fault ended.
+run_load() {
+	local last
+	START_US=$(now_us)
+	load_start
+	fault_run &
+	FAULT_PID=$!
+	wait "$FAULT_PID" || true
+	FAULT_PID=
+	sleep_until $((START_US + SOAK_SECONDS * 1000000))
+	last=$(tail -n 1 "$SOAK_DIR/faults" | cut -d' ' -f3)
+	sleep_until $((${last:-0} + (FAULT_GRACE + 5) * 1000000))
+	snapshot_rss "$SOAK_DIR/rss-end"
+	load_stop
+	printf '   t=%5.1f s  load stopped\n' "$(since_start "$(now_us)")"
+}
+
+main() {
+	local tool
+	for tool in curl jq psql pgrep; do
+		command -v "$tool" >/dev/null || { echo "soak: $tool is missing" >&2; exit 1; }
+	done
+	echo "== starting a private stack in $STACK_DIR (gateway on $BASE_URL)"
+	private_stack_up
+	seed_movies
+	hostile_prepare "${SEEDED_IDS[0]}"
+	fault_schedule "$SOAK_SECONDS"
+	echo "== $SOAK_SECONDS s of traffic, requests per second: reads $SOAK_READ_RATE," \
+		"writes $SOAK_WRITE_RATE, orders $SOAK_BILL_RATE, hostile $SOAK_HOSTILE_RATE" \
+		"(${#HOSTILE_CASES[@]} cases in turn)"
+	fault_print_schedule
+	snapshot_rss "$SOAK_DIR/rss-start"
+	: >"$SOAK_DIR/faults"
+	run_load
+	echo "== waiting for $QUEUE_NAME to drain"
+	wait_for 180 queue_drained || echo "   $QUEUE_NAME still holds $(queue_count "$QUEUE_NAME") messages"
+	soak_report
+	if [ "$MISSED" -gt 0 ]; then
+		echo "soak: $MISSED target(s) missed" >&2
+		exit 1
+	fi
+	echo "soak: every target met"
+}
+
+main "$@"
