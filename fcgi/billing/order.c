@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../common/json_input.h"
+#include "sha256.h"
 
 #define AMOUNT_RULE "must be a non-negative decimal with at most two fraction digits " \
 		    "and at most 10 integer digits, as a number or a string like \"9.99\""
@@ -23,33 +24,19 @@ static json_object *member(json_object *root, const char *name)
 	return v;
 }
 
-static int only_ascii_space(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (strchr(" \t\n\r\v\f", *s) == NULL)
-			return 0;
-	return 1;
-}
-
 static int parse_user_id(json_object *v, char *out, size_t outsize, const char **detail)
 {
 	const char *s;
 	size_t len;
-	long chars;
+	int visible;
 
 	if (v == NULL) {
 		*detail = "user_id is required";
 		return -1;
 	}
+	/* the text's check let through only integers within int64 */
 	if (json_object_is_type(v, json_type_int)) {
-		int64_t n = json_object_get_int64(v);
-
-		/* json-c saturates larger integers silently; only the int64 range is exact. */
-		if (n == INT64_MAX && json_object_get_uint64(v) != (uint64_t)INT64_MAX) {
-			*detail = "user_id as a number must fit in 64 bits; send it as a string";
-			return -1;
-		}
-		snprintf(out, outsize, "%lld", (long long)n);
+		snprintf(out, outsize, "%lld", (long long)json_object_get_int64(v));
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_string)) {
@@ -58,17 +45,16 @@ static int parse_user_id(json_object *v, char *out, size_t outsize, const char *
 	}
 	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
-	chars = utf8_length(s, len);
-
-	if (chars < 0) {
-		*detail = "user_id must be valid UTF-8 without NUL characters";
+	visible = utf8_visible_text(s, len);
+	if (visible < 0) {
+		*detail = "user_id must be valid UTF-8 without NUL or other control characters";
 		return -1;
 	}
-	if (chars == 0 || only_ascii_space(s)) {
-		*detail = "user_id must not be empty or only whitespace";
+	if (visible == 0) {
+		*detail = "user_id must hold a visible character, not only white space";
 		return -1;
 	}
-	if (chars > ORDER_USER_ID_MAX || len >= outsize) {
+	if (utf8_length(s, len) > ORDER_USER_ID_MAX || len >= outsize) {
 		*detail = "user_id must be at most 255 characters";
 		return -1;
 	}
@@ -214,4 +200,26 @@ char *order_to_json(const struct order *o, const char *message_id)
 		copy = strdup(json_text(msg));
 	json_object_put(msg);
 	return copy;
+}
+
+int order_message_id(const struct order *o, const char *key, char *out, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	char canonical[sizeof(o->user_id) + 48];
+	uint8_t digest[SHA256_SIZE];
+	int n = snprintf(canonical, sizeof(canonical), "%s\n%ld\n%s", o->user_id,
+			 o->number_of_items, o->total_amount);
+	size_t key_len = strlen(key);
+
+	if (n < 0 || (size_t)n >= sizeof(canonical) || key_len + 1 + ORDER_DIGEST_HEX >= size)
+		return -1;
+	sha256(canonical, (size_t)n, digest);
+	memcpy(out, key, key_len);
+	out[key_len] = ':';
+	for (int i = 0; i < ORDER_DIGEST_HEX / 2; i++) {
+		out[key_len + 1 + 2 * i] = hex[digest[i] >> 4];
+		out[key_len + 2 + 2 * i] = hex[digest[i] & 15];
+	}
+	out[key_len + 1 + ORDER_DIGEST_HEX] = '\0';
+	return 0;
 }

@@ -42,8 +42,21 @@ static int answer_accepted(const struct http_req *r, const char *message_id)
 	return http_body_end(&b);
 }
 
-/* The client's Idempotency-Key, or a fresh UUID. 0, or the status sent. */
-static int choose_message_id(const struct http_req *r, char *out, size_t size)
+/* A key leaves room in the message id for ':' and the order's digest. */
+#define IDEMPOTENCY_KEY_MAX 167
+_Static_assert(IDEMPOTENCY_KEY_MAX + 1 + ORDER_DIGEST_HEX <= MESSAGE_ID_MAX,
+	       "an Idempotency-Key and its digest fit in a message id");
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
+/*
+ * Without an Idempotency-Key, a fresh UUID. With one, an id derived from the key and the
+ * order (order_message_id): the publisher keeps no memory of keys, so it cannot answer
+ * 422 to a key reused for another order; it makes that order a separate one instead of
+ * one the consumer would drop as a duplicate. 0, or the status sent.
+ */
+static int choose_message_id(const struct http_req *r, const struct order *order, char *out,
+			     size_t size)
 {
 	const char *key = http_param(r, "HTTP_IDEMPOTENCY_KEY");
 	size_t len = strlen(key);
@@ -55,10 +68,11 @@ static int choose_message_id(const struct http_req *r, char *out, size_t size)
 		}
 		return 0;
 	}
-	if (!message_id_valid(key, len) || len >= size)
+	if (len > IDEMPOTENCY_KEY_MAX || !message_id_valid(key, len) ||
+	    order_message_id(order, key, out, size) != 0)
 		return http_problem(r, 400, NULL, "Idempotency-Key",
-				    "Idempotency-Key must be 1 to 200 visible ASCII characters");
-	memcpy(out, key, len + 1);
+				    "Idempotency-Key must be 1 to " STRINGIFY(IDEMPOTENCY_KEY_MAX)
+				    " visible ASCII characters");
 	return 0;
 }
 
@@ -77,7 +91,7 @@ static int create_order(struct broker *b, const struct http_req *r)
 	json_object_put(body);
 	if (status != 0)
 		return http_problem(r, status, NULL, field, detail);
-	if ((status = choose_message_id(r, message_id, sizeof(message_id))) != 0)
+	if ((status = choose_message_id(r, &order, message_id, sizeof(message_id))) != 0)
 		return status;
 	message = order_to_json(&order, message_id);
 	if (message == NULL) {

@@ -9,7 +9,7 @@
 int json_body_read(const struct http_req *r, size_t max, json_object **root)
 {
 	char *body, detail[80];
-	const char *err;
+	struct json_error e;
 	size_t len;
 	int status;
 
@@ -24,9 +24,9 @@ int json_body_read(const struct http_req *r, size_t max, json_object **root)
 	}
 	if (status != 0)
 		return http_problem(r, status, NULL, NULL, "the body could not be read");
-	*root = json_parse_object(body, len, &err);
+	status = json_parse_checked(body, len, root, &e);
 	free(body);
-	if (*root == NULL)
-		return http_problem(r, 400, NULL, NULL, err);
+	if (status != 0)
+		return http_problem(r, status, NULL, e.field[0] ? e.field : NULL, e.detail);
 	return 0;
 }

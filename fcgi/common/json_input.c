@@ -1,88 +1,333 @@
+#define _POSIX_C_SOURCE 200809L
 #include "json_input.h"
 
 #include <limits.h>
-
-/* Request bodies are flat objects; 16 levels leaves room and stops stack-hungry input. */
-#define JSON_MAX_DEPTH 16
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /*
- * What json-c's strict mode still lets through: raw control characters inside strings.
- * Its own UTF-8 check also passes overlong forms and surrogates, so the whole text
- * is checked here first.
+ * The check of the text, before json-c sees it. json-c's strict mode still takes single
+ * quotes, leading zeros in some places, raw control characters, keys cut at \u0000 and
+ * silently saturated integers, and it builds a tree of any shape; so the text is read
+ * here once, by RFC 8259's grammar, with the limits above.
  */
-static int raw_text_ok(const char *text, size_t len, const char **err)
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
+struct scan {
+	const char *p, *end;
+	unsigned depth;
+	unsigned values;
+	unsigned objects;
+	unsigned short members[JSON_MAX_VALUES];  /* each object's member count, in text order */
+	const char *member;     /* the name of the top-level member being read, or NULL */
+	size_t member_len;
+	struct json_error *e;
+};
+
+/*
+ * Records why the text is refused. what follows a subject: the top-level member being
+ * read, when the fault is in its value and its name is plain, else "the body".
+ */
+static int fail(struct scan *s, int status, const char *what)
 {
-	int in_string = 0;
+	struct json_error *e = s->e;
 
-	if (utf8_length(text, len) < 0) {
-		*err = "the body is not valid UTF-8";
-		return 0;
+	e->status = status;
+	e->field[0] = '\0';
+	if (s->member != NULL && s->member_len < sizeof(e->field)) {
+		memcpy(e->field, s->member, s->member_len);
+		e->field[s->member_len] = '\0';
 	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)text[i];
+	snprintf(e->detail, sizeof(e->detail), "%s %s", e->field[0] ? e->field : "the body", what);
+	return -1;
+}
 
-		if (!in_string) {
-			in_string = c == '"';
-		} else if (c == '\\') {
-			i++;                    /* the escaped character cannot end the string */
-		} else if (c == '"') {
-			in_string = 0;
-		} else if (c < 0x20) {
-			*err = "the body is not valid JSON: a control character inside a string";
+/* A fault of the whole text: a limit, or the grammar, which has no one member to name. */
+static int fail_body(struct scan *s, int status, const char *what)
+{
+	s->member = NULL;
+	return fail(s, status, what);
+}
+
+static int invalid(struct scan *s)
+{
+	return fail_body(s, 400, "is not valid JSON");
+}
+
+static void skip_space(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static int is_digit(const struct scan *s)
+{
+	return s->p < s->end && *s->p >= '0' && *s->p <= '9';
+}
+
+static int hex4(struct scan *s, unsigned *unit)
+{
+	*unit = 0;
+	for (int k = 0; k < 4; k++, s->p++) {
+		char c = s->p < s->end ? *s->p : '\0';
+
+		*unit <<= 4;
+		if (c >= '0' && c <= '9')
+			*unit |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			*unit |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			*unit |= (unsigned)(c - 'A' + 10);
+		else
+			return invalid(s);
+	}
+	return 0;
+}
+
+#define LONE_SURROGATE "holds a lone UTF-16 surrogate escape, which is no character"
+
+/* \uXXXX, after the 'u': no NUL (C strings and PostgreSQL text cannot hold it), no lone surrogate. */
+static int scan_unicode_escape(struct scan *s)
+{
+	unsigned unit, low;
+
+	if (hex4(s, &unit) != 0)
+		return -1;
+	if (unit == 0)
+		return fail(s, 400, "holds \\u0000 in a string: text cannot hold NUL");
+	if (unit >= 0xDC00 && unit <= 0xDFFF)
+		return fail(s, 400, LONE_SURROGATE);
+	if (unit < 0xD800 || unit > 0xDBFF)
+		return 0;
+	if (s->end - s->p < 2 || s->p[0] != '\\' || s->p[1] != 'u')
+		return fail(s, 400, LONE_SURROGATE);
+	s->p += 2;
+	if (hex4(s, &low) != 0)
+		return -1;
+	if (low < 0xDC00 || low > 0xDFFF)
+		return fail(s, 400, LONE_SURROGATE);
+	return 0;
+}
+
+/* A string, from its opening quote. The text's UTF-8 was checked as a whole already. */
+static int scan_string(struct scan *s)
+{
+	for (s->p++; s->p < s->end; s->p++) {
+		unsigned char c = (unsigned char)*s->p;
+
+		if (c == '"') {
+			s->p++;
 			return 0;
 		}
+		if (c < 0x20)
+			return fail(s, 400, "holds a control character inside a string: "
+					    "JSON requires an escape such as \\n");
+		if (c != '\\')
+			continue;
+		if (++s->p == s->end)
+			break;
+		if (*s->p == 'u') {
+			s->p++;
+			if (scan_unicode_escape(s) != 0)
+				return -1;
+			s->p--;                 /* the loop steps past the last hex digit */
+		} else if (strchr("\"\\/bfnrt", *s->p) == NULL || *s->p == '\0') {
+			return invalid(s);
+		}
 	}
-	return 1;
+	return invalid(s);
 }
 
-/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?: json-c also takes NaN, Infinity and "1." */
-static int json_number_ok(const char *s)
+/* Whether the digits of an integer (no sign, no leading zero) fit in int64. */
+static int integer_fits(const char *digits, size_t n, int negative)
 {
-	if (*s == '-')
-		s++;
-	if (*s == '0')
-		s++;
-	else if (*s >= '1' && *s <= '9')
-		while (*s >= '0' && *s <= '9')
-			s++;
-	else
-		return 0;
-	if (*s == '.') {
-		s++;
-		if (*s < '0' || *s > '9')
-			return 0;
-		while (*s >= '0' && *s <= '9')
-			s++;
-	}
-	if (*s == 'e' || *s == 'E') {
-		s++;
-		if (*s == '+' || *s == '-')
-			s++;
-		if (*s < '0' || *s > '9')
-			return 0;
-		while (*s >= '0' && *s <= '9')
-			s++;
-	}
-	return *s == '\0';
+	const char *limit = negative ? "9223372036854775808" : "9223372036854775807";
+
+	if (n != 19)
+		return n < 19;
+	return memcmp(digits, limit, n) <= 0;
 }
 
-/* Every number in the tree, as written by the client, follows JSON's grammar. */
-static int numbers_ok(json_object *o)
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? within range: json-c saturates the rest. */
+static int scan_number(struct scan *s)
+{
+	const char *start = s->p, *digits;
+	int negative = 0, integer = 1;
+
+	if (*s->p == '-') {
+		negative = 1;
+		s->p++;
+	}
+	digits = s->p;
+	if (!is_digit(s))
+		return invalid(s);
+	if (*s->p++ != '0')
+		while (is_digit(s))
+			s->p++;
+	else if (is_digit(s))
+		return fail(s, 400, "holds a number with a leading zero, which JSON does not allow");
+	if (s->p < s->end && *s->p == '.') {
+		integer = 0;
+		s->p++;
+		if (!is_digit(s))
+			return invalid(s);
+		while (is_digit(s))
+			s->p++;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		integer = 0;
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (!is_digit(s))
+			return invalid(s);
+		while (is_digit(s))
+			s->p++;
+	}
+	/* a number ends the text only when the text is not an object: that fails anyway */
+	if (s->p == s->end || strchr(" \t\n\r,]}", *s->p) == NULL || *s->p == '\0')
+		return invalid(s);
+	/* strtod reads exactly the number: the text is C-locale JSON and a delimiter follows */
+	if (integer ? !integer_fits(digits, (size_t)(s->p - digits), negative) :
+		      isinf(strtod(start, NULL)))
+		return fail(s, 400, "holds a number out of range: integers must fit in 64 bits "
+				    "(-9223372036854775808 to 9223372036854775807), others in a double");
+	return 0;
+}
+
+static int scan_literal(struct scan *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+		return invalid(s);
+	s->p += n;
+	return 0;
+}
+
+static int scan_value(struct scan *s);
+
+/* The top-level member whose value comes next, named in errors when its name is plain. */
+static void name_member(struct scan *s, const char *quoted)
+{
+	size_t len = (size_t)(s->p - quoted) - 2;
+
+	s->member = memchr(quoted + 1, '\\', len) ? NULL : quoted + 1;
+	s->member_len = len;
+}
+
+/* The members or elements of an object ('}') or an array (']'), from the opening bracket. */
+static int scan_container(struct scan *s, char close)
+{
+	unsigned index = s->objects, count = 0;
+	const char *key;
+
+	if (++s->depth > JSON_MAX_DEPTH)
+		return fail_body(s, 400, "is nested too deeply");
+	if (close == '}')
+		s->objects++;           /* objects <= values <= JSON_MAX_VALUES */
+	s->p++;
+	skip_space(s);
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		s->depth--;
+		return 0;
+	}
+	for (;; count++) {
+		if (close == '}') {
+			if (s->p == s->end || *s->p != '"')
+				return invalid(s);
+			key = s->p;
+			if (scan_string(s) != 0)
+				return -1;
+			if (s->depth == 1)
+				name_member(s, key);
+			skip_space(s);
+			if (s->p == s->end || *s->p++ != ':')
+				return invalid(s);
+			skip_space(s);
+		}
+		if (scan_value(s) != 0)
+			return -1;
+		if (s->depth == 1)
+			s->member = NULL;
+		skip_space(s);
+		if (s->p == s->end)
+			return invalid(s);
+		if (*s->p == close)
+			break;
+		if (*s->p++ != ',')
+			return invalid(s);
+		skip_space(s);
+	}
+	s->p++;
+	if (close == '}')
+		s->members[index] = (unsigned short)(count + 1);
+	s->depth--;
+	return 0;
+}
+
+static int scan_value(struct scan *s)
+{
+	if (s->p == s->end)
+		return invalid(s);
+	if (++s->values > JSON_MAX_VALUES)
+		return fail_body(s, 413, "holds more than " STRINGIFY(JSON_MAX_VALUES) " JSON values");
+	switch (*s->p) {
+	case '{': return scan_container(s, '}');
+	case '[': return scan_container(s, ']');
+	case '"': return scan_string(s);
+	case 't': return scan_literal(s, "true");
+	case 'f': return scan_literal(s, "false");
+	case 'n': return scan_literal(s, "null");
+	default:  return scan_number(s);
+	}
+}
+
+/* 0 when text is one object by the rules above, else -1 with s->status and s->err set. */
+static int scan_text(struct scan *s, const char *text, size_t len, struct json_error *e)
+{
+	memset(s, 0, sizeof(*s));
+	s->p = text;
+	s->end = text + len;
+	s->e = e;
+	if (utf8_length(text, len) < 0)
+		return fail_body(s, 400, "is not valid UTF-8");
+	skip_space(s);
+	if (s->p == s->end)
+		return fail_body(s, 400, "is empty; send a JSON object");
+	if (*s->p != '{')
+		return fail_body(s, 400, strchr("[\"-0123456789tfn", *s->p) ?
+					 "must be a JSON object" : "is not valid JSON");
+	if (scan_value(s) != 0)
+		return -1;
+	skip_space(s);
+	return s->p == s->end ? 0 : invalid(s);
+}
+
+/*
+ * json-c keeps the last of two members with one name. Refusing the body is the safe
+ * reading (RFC 8259 leaves it open, and programs disagree on which one counts), so each
+ * object of the tree, in the text's order, must hold as many members as the text wrote.
+ */
+static int names_unique(json_object *o, const struct scan *s, unsigned *next)
 {
 	switch (json_object_get_type(o)) {
-	case json_type_double:
-		return json_number_ok(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	case json_type_object: {
+	case json_type_object:
+		if ((unsigned)json_object_object_length(o) != s->members[(*next)++])
+			return 0;
 		json_object_object_foreach(o, key, child) {
 			(void)key;
-			if (!numbers_ok(child))
+			if (!names_unique(child, s, next))
 				return 0;
 		}
 		return 1;
-	}
 	case json_type_array:
 		for (size_t i = 0; i < json_object_array_length(o); i++)
-			if (!numbers_ok(json_object_array_get_idx(o, i)))
+			if (!names_unique(json_object_array_get_idx(o, i), s, next))
 				return 0;
 		return 1;
 	default:
@@ -90,101 +335,54 @@ static int numbers_ok(json_object *o)
 	}
 }
 
-json_object *json_parse_object(const char *text, size_t len, const char **err)
+/* Fills e for a fault found after the text's check. */
+static int refuse(struct json_error *e, int status, const char *detail)
 {
-	json_tokener *tok;
-	json_object *root;
-
-	if (len == 0) {
-		*err = "the body is empty; send a JSON object";
-		return NULL;
-	}
-	if (len > INT_MAX) {
-		*err = "the body is too large";
-		return NULL;
-	}
-	if (!raw_text_ok(text, len, err))
-		return NULL;
-	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
-	if (tok == NULL) {
-		*err = "out of memory";
-		return NULL;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
-		enum json_tokener_error e = json_tokener_get_error(tok);
-
-		if (e == json_tokener_error_parse_utf8_string)
-			*err = "the body is not valid UTF-8";
-		else if (e == json_tokener_error_depth)
-			*err = "the body is nested too deeply";
-		else
-			*err = "the body is not valid JSON";
-		json_object_put(root);
-		json_tokener_free(tok);
-		return NULL;
-	}
-	json_tokener_free(tok);
-	if (!numbers_ok(root)) {
-		json_object_put(root);
-		*err = "the body is not valid JSON: a number is not written as JSON allows";
-		return NULL;
-	}
-	if (!json_object_is_type(root, json_type_object)) {
-		json_object_put(root);
-		*err = "the body must be a JSON object";
-		return NULL;
-	}
-	return root;
+	e->status = status;
+	e->field[0] = '\0';
+	snprintf(e->detail, sizeof(e->detail), "%s", detail);
+	return status;
 }
 
-long utf8_length(const char *s, size_t len)
+int json_parse_checked(const char *text, size_t len, json_object **root, struct json_error *e)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	long count = 0;
-	size_t i = 0;
+	struct scan s;
+	json_tokener *tok;
+	unsigned next = 0;
+	int status = 0;
 
-	while (i < len) {
-		unsigned char c = p[i];
-		size_t need;
-		unsigned long cp;
-
-		if (c == 0)
-			return -1;
-		if (c < 0x80) {
-			i++;
-			count++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF) {
-			need = 1;
-			cp = c & 0x1F;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			need = 2;
-			cp = c & 0x0F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			need = 3;
-			cp = c & 0x07;
-		} else {
-			return -1;
-		}
-		if (len - i <= need)
-			return -1;
-		for (size_t k = 1; k <= need; k++) {
-			if ((p[i + k] & 0xC0) != 0x80)
-				return -1;
-			cp = (cp << 6) | (p[i + k] & 0x3F);
-		}
-		/* overlong forms, UTF-16 surrogates and code points past U+10FFFF */
-		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
-		    (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-			return -1;
-		i += need + 1;
-		count++;
+	*root = NULL;
+	if (len > INT_MAX)
+		return refuse(e, 413, "the body is too large");
+	if (scan_text(&s, text, len, e) != 0)
+		return e->status;
+	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	if (tok == NULL)
+		return refuse(e, 500, "out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	*root = json_tokener_parse_ex(tok, text, (int)len);
+	/* the text passed a stricter check: json-c refusing it would be json-c's quirk */
+	if (*root == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len)
+		status = refuse(e, 400, "the body is not valid JSON");
+	else if (!names_unique(*root, &s, &next))
+		status = refuse(e, 400, "the body names a member twice in one object");
+	json_tokener_free(tok);
+	if (status != 0) {
+		json_object_put(*root);
+		*root = NULL;
 	}
-	return count;
+	return status;
+}
+
+json_object *json_parse_object(const char *text, size_t len, const char **err)
+{
+	static _Thread_local struct json_error e;
+	json_object *root;
+
+	json_parse_checked(text, len, &root, &e);
+	*err = e.detail;
+	return root;
 }
 
 const char *json_text(json_object *o)

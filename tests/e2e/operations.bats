@@ -55,10 +55,11 @@ assert_no_failure() {
 	assert_equal "$(load_failures all)" 0
 }
 
-# orders_missing KEYS: how many of the comma-separated message_ids are not in billing_db.
+# orders_missing KEYS: how many of the comma-separated Idempotency-Keys have no order in
+# billing_db (an order's message_id is its key, ':' and a digest: docs/billing.md).
 orders_missing() {
 	sql_billing "SELECT count(*) FROM unnest(string_to_array('$1', ',')) k
-		WHERE NOT EXISTS (SELECT FROM orders WHERE message_id = k)"
+		WHERE NOT EXISTS (SELECT FROM orders WHERE message_id LIKE k || ':%')"
 }
 
 all_orders_landed() {

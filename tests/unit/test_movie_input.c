@@ -15,16 +15,22 @@
 /* The body the last accepted parse_movie points into. */
 static json_object *parsed_body;
 
-/* The inventory's way from text to fields: json_parse_object, then movie_input_from_object. */
+/* The words of the last refused text, which parse_movie's *field and *detail point into. */
+static struct json_error text_error;
+
+/* The inventory's way from text to fields: json_parse_checked, then movie_input_from_object. */
 static int parse_movie(const char *body, size_t len, enum movie_mode mode, struct movie_input *in,
 		       const char **field, const char **detail)
 {
-	json_object *root = json_parse_object(body, len, detail);
-	int status;
+	json_object *root;
+	int status = json_parse_checked(body, len, &root, &text_error);
 
 	*field = NULL;
-	if (root == NULL)
-		return 400;
+	if (status != 0) {
+		*field = text_error.field[0] ? text_error.field : NULL;
+		*detail = text_error.detail;
+		return status;
+	}
 	status = movie_input_from_object(root, mode, in, field, detail);
 	if (status != 0)
 		json_object_put(root);
@@ -294,7 +300,7 @@ static void test_create_errors(void)
 	FAILS("{title:\"x\"}", MOVIE_CREATE, NULL);
 	FAILS("{\"title\":\"x\" /* c */}", MOVIE_CREATE, NULL);
 	FAILS("{\"title\":\"\\x41\"}", MOVIE_CREATE, NULL);
-	FAILS("{\"title\":\"x\",\"n\":01}", MOVIE_CREATE, NULL);
+	FAILS("{\"title\":\"x\",\"n\":01}", MOVIE_CREATE, "n");   /* the member at fault */
 	FAILS("{\"title\":\"x\",\"n\":.5}", MOVIE_CREATE, NULL);
 	/* not JSON either (RFC 8259), though json-c's strict mode lets them through */
 	FAILS("{\"title\":\"x\",\"n\":NaN}", MOVIE_CREATE, NULL);
@@ -591,6 +597,104 @@ static void test_json_parse_object(void)
 	}
 }
 
+/* status of json_parse_checked on a NUL-terminated text; puts what it built. */
+static int checked(const char *text)
+{
+	struct json_error e;
+	json_object *o;
+	int status = json_parse_checked(text, strlen(text), &o, &e);
+
+	json_object_put(o);
+	return status;
+}
+
+/* The text's check: RFC 8259 exactly, numbers in range, names once, bounded values. */
+static void test_json_text_rules(void)
+{
+	char body[2048];
+	int n;
+
+	CHECK(checked("{\"a\":00}") == 400);
+	CHECK(checked("{\"a\":-01}") == 400);
+	CHECK(checked("{\"a\":0,\"b\":-0,\"c\":0.5,\"d\":0e1}") == 0);
+	CHECK(checked("{'a':1}") == 400);
+	CHECK(checked("{\"a\":'x'}") == 400);
+	CHECK(checked("{\"a\":1,}") == 400);
+	CHECK(checked("{\"a\":[1,]}") == 400);
+	CHECK(checked("{\"a\":tru}") == 400);
+	CHECK(checked("{\"a\":\"\\u12\"}") == 400);
+	/* integers within int64, other numbers within a double */
+	CHECK(checked("{\"a\":9223372036854775807,\"b\":-9223372036854775808}") == 0);
+	CHECK(checked("{\"a\":9223372036854775808}") == 400);
+	CHECK(checked("{\"a\":-9223372036854775809}") == 400);
+	CHECK(checked("{\"a\":-99999999999999999999}") == 400);
+	CHECK(checked("{\"a\":1e308,\"b\":-1.5e-400}") == 0);
+	CHECK(checked("{\"a\":1e309}") == 400);
+	CHECK(checked("{\"a\":-1E+400}") == 400);
+	/* a name twice, however written and at any depth; the same name in two objects is fine */
+	CHECK(checked("{\"a\":1,\"a\":1}") == 400);
+	CHECK(checked("{\"a\":1,\"\\u0061\":2}") == 400);
+	CHECK(checked("{\"x\":[{\"b\":1},{\"c\":1,\"c\":2}]}") == 400);
+	CHECK(checked("{\"n\":01,\"n\":1}") == 400);
+	CHECK(checked("{\"x\":{\"b\":1},\"y\":{\"b\":2},\"b\":[{\"b\":3}]}") == 0);
+	/* \u0000 cut json-c's names: {"title\u0000junk":"evil"} set the title */
+	CHECK(checked("{\"title\\u0000junk\":\"evil\"}") == 400);
+	CHECK(checked("{\"t\":\"\\u0000\"}") == 400);
+	/* surrogate escapes only in pairs */
+	CHECK(checked("{\"t\":\"\\ud83c\\udfac\"}") == 0);
+	CHECK(checked("{\"t\":\"\\ud83c\"}") == 400);
+	CHECK(checked("{\"t\":\"\\ud83cx\"}") == 400);
+	CHECK(checked("{\"t\":\"\\udfac\"}") == 400);
+	CHECK(checked("{\"t\":\"\\ud83c\\u0041\"}") == 400);
+	/* JSON's whitespace only */
+	CHECK(checked("\f{}") == 400);
+	CHECK(checked(" \t\r\n{ } \n") == 0);
+	/* 256 values pass (the object, the array, 254 elements), 257 are 413 */
+	n = snprintf(body, sizeof(body), "{\"a\":[");
+	for (int i = 0; i < 254; i++)
+		n += snprintf(body + n, sizeof(body) - (size_t)n, "%s0", i ? "," : "");
+	snprintf(body + n, sizeof(body) - (size_t)n, "]}");
+	CHECK(checked(body) == 0);
+	snprintf(body + n, sizeof(body) - (size_t)n, ",0]}");
+	CHECK(checked(body) == 413);
+}
+
+/* A refusal names the top-level member at fault, and its detail starts with that name. */
+static void test_json_error_words(void)
+{
+	struct json_error e;
+	json_object *o;
+	const char *t = "{\"ok\":1,\"total\":{\"deep\":[01]}}";
+
+	CHECK(json_parse_checked(t, strlen(t), &o, &e) == 400 && o == NULL);
+	CHECK(strcmp(e.field, "total") == 0 && strncmp(e.detail, "total ", 6) == 0);
+	t = "{\"ok\":1,\"total\":1,,}";
+	CHECK(json_parse_checked(t, strlen(t), &o, &e) == 400);
+	CHECK(e.field[0] == '\0' && strncmp(e.detail, "the body ", 9) == 0);
+	t = "{\"t\\u0061\":01}";                 /* an escaped name is not echoed */
+	CHECK(json_parse_checked(t, strlen(t), &o, &e) == 400 && e.field[0] == '\0');
+}
+
+/* Visible text: what user_id needs. */
+static void test_utf8_visible_text(void)
+{
+#define VISIBLE(s) utf8_visible_text((s), sizeof(s) - 1)
+	CHECK(VISIBLE("a") == 1);
+	CHECK(VISIBLE(" a ") == 1);
+	CHECK(VISIBLE("\xe2\x80\x83\xc3\xa9") == 1);       /* em space, é */
+	CHECK(VISIBLE("") == 0);
+	CHECK(VISIBLE(" ") == 0);
+	CHECK(VISIBLE("\xe2\x80\x83\xe2\x80\x89") == 0);  /* em space, thin space */
+	CHECK(VISIBLE("\xe2\x80\x8b\xef\xbb\xbf") == 0);  /* zero width space, BOM */
+	CHECK(VISIBLE("\xe3\x85\xa4") == 0);              /* U+3164 Hangul filler */
+	CHECK(VISIBLE("a\x01") == -1);
+	CHECK(VISIBLE("a\t") == -1);
+	CHECK(VISIBLE("a\x7f") == -1);
+	CHECK(VISIBLE("a\xc2\x85") == -1);                 /* U+0085, a C1 control */
+	CHECK(VISIBLE("a\xff") == -1);
+#undef VISIBLE
+}
+
 int main(void)
 {
 	test_create_valid();
@@ -603,6 +707,9 @@ int main(void)
 	test_movie_id();
 	test_utf8_length();
 	test_json_parse_object();
+	test_json_text_rules();
+	test_json_error_words();
+	test_utf8_visible_text();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
 }

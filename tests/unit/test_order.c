@@ -13,16 +13,21 @@
 
 #include "check.h"
 
-/* The publisher's way from text to an order: json_parse_object, then order_from_object. */
+/* The words of the last refused text, which parse_order's *field and *detail point into. */
+static struct json_error text_error;
+
+/* The publisher's way from text to an order: json_parse_checked, then order_from_object. */
 static int parse_order(const char *text, size_t len, struct order *o, const char **field,
 		       const char **detail)
 {
-	json_object *root = json_parse_object(text, len, detail);
-	int status;
+	json_object *root;
+	int status = json_parse_checked(text, len, &root, &text_error);
 
-	*field = NULL;
-	if (root == NULL)
-		return 400;
+	if (status != 0) {
+		*field = text_error.field[0] ? text_error.field : NULL;
+		*detail = text_error.detail;
+		return status;
+	}
 	status = order_from_object(root, o, field, detail);
 	json_object_put(root);
 	return status;
@@ -220,6 +225,23 @@ static void test_user_ids(void)
 	CHECK(user_rejected("\"a\\u0000b\""));
 	CHECK(user_rejected("9223372036854775808"));
 	CHECK(user_rejected("99999999999999999999999"));
+	/* the negative side too: json-c would saturate it to INT64_MIN */
+	CHECK(user_rejected("-99999999999999999999"));
+	CHECK(user_rejected("-9223372036854775809"));
+	CHECK(accepts("{\"user_id\":-9223372036854775808,\"number_of_items\":1,\"total_amount\":1}",
+		      "-9223372036854775808", 1, "1.00"));
+	/* a visible character is needed; control characters are refused anywhere */
+	CHECK(user_rejected("\"a\\u0001b\""));
+	CHECK(user_rejected("\"a\\u007fb\""));
+	CHECK(user_rejected("\"a\\u0085b\""));            /* C1 */
+	CHECK(user_rejected("\"\\u2003\\u2009\""));       /* Unicode spaces only */
+	CHECK(user_rejected("\"\\u00a0\\u3000\""));
+	CHECK(user_rejected("\"\\u200b\\u200d\\ufeff\""));  /* invisible format characters */
+	CHECK(user_rejected("\"\\udb40\\udc20\""));       /* U+E0020, a tag character */
+	CHECK(accepts("{\"user_id\":\"\\u2003x\",\"number_of_items\":1,\"total_amount\":1}",
+		      "\xe2\x80\x83x", 1, "1.00"));
+	CHECK(accepts("{\"user_id\":\"\\ud83c\\udfac\",\"number_of_items\":1,\"total_amount\":1}",
+		      "\xf0\x9f\x8e\xac", 1, "1.00"));
 	CHECK(user_rejected("1.5"));
 	CHECK(user_rejected("true"));
 	CHECK(user_rejected("null"));
@@ -299,6 +321,22 @@ static void test_normalize_and_json(void)
 	free(json);
 }
 
+/* "<key>:<digest>": the same order under one key is one id, another order another id. */
+static void test_message_ids_from_keys(void)
+{
+	struct order a = { "30", 1, "5.00" }, b = { "30", 1, "6.00" }, c = { "3", 1, "05.00" };
+	char id_a[201], id_a2[201], id_b[201], id_c[201], small[40];
+
+	CHECK(order_message_id(&a, "key", id_a, sizeof(id_a)) == 0);
+	/* printf '30\n1\n5.00' | sha256sum */
+	CHECK(strcmp(id_a, "key:4d9508b2ea4ed86479bd35546969ae96") == 0 || (printf("  %s\n", id_a), 0));
+	CHECK(order_message_id(&a, "key", id_a2, sizeof(id_a2)) == 0 && strcmp(id_a, id_a2) == 0);
+	CHECK(order_message_id(&b, "key", id_b, sizeof(id_b)) == 0 && strcmp(id_a, id_b) != 0);
+	/* the fields are separated, so "30","1" and "3","01" cannot meet */
+	CHECK(order_message_id(&c, "key", id_c, sizeof(id_c)) == 0 && strcmp(id_a, id_c) != 0);
+	CHECK(order_message_id(&a, "a-key-too-long-for-this-small-buffer", small, sizeof(small)) == -1);
+}
+
 int main(void)
 {
 	test_strings_and_numbers();
@@ -307,6 +345,7 @@ int main(void)
 	test_user_ids();
 	test_missing_and_malformed();
 	test_normalize_and_json();
+	test_message_ids_from_keys();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
 }
