@@ -142,18 +142,20 @@ amqp_publish() {
 }
 
 # ---- SQL as the applications' own users --------------------------------------
+# The SQL goes to psql on its standard input: a command line argument is limited to
+# 128 KiB, and a test may ask about thousands of orders at once.
 
 sql_movies() {
-	app_psql POSTGRES -c "$1"
+	app_psql POSTGRES <<<"$1"
 }
 
 # sql_billing SQL: in the three-host test (HOSTS_DIR set), from inside the billing host,
 # whose PostgreSQL listens on its loopback only.
 sql_billing() {
 	if [ -n "${HOSTS_DIR:-}" ]; then
-		in_host "$BILLING_HOST" app_psql POSTGRES_BILLING -c "$1"
+		in_host "$BILLING_HOST" app_psql POSTGRES_BILLING <<<"$1"
 	else
-		app_psql POSTGRES_BILLING -c "$1"
+		app_psql POSTGRES_BILLING <<<"$1"
 	fi
 }
 
