@@ -278,6 +278,22 @@ int broker_drop_returned(struct broker *b, amqp_channel_t channel)
 	return 0;
 }
 
+int broker_queue_stats(struct broker *b, uint32_t *messages, uint32_t *consumers,
+		       char *why, size_t why_size)
+{
+	amqp_queue_declare_ok_t *ok;
+
+	ok = amqp_queue_declare(b->conn, BROKER_CHANNEL, amqp_cstring_bytes(b->cfg->queue),
+				1 /* passive: only look */, 0, 0, 0, amqp_empty_table);
+	if (ok == NULL) {
+		broker_reply_text(amqp_get_rpc_reply(b->conn), why, why_size);
+		return -1;
+	}
+	*messages = ok->message_count;
+	*consumers = ok->consumer_count;
+	return 0;
+}
+
 int broker_consume(struct broker *b, int prefetch)
 {
 	amqp_rpc_reply_t r;

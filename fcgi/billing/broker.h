@@ -67,6 +67,13 @@ int broker_wait_frame(struct broker *b, amqp_frame_t *f, const struct timeval *t
 /* Reads and drops the message that a basic.return on channel announced. 0 or -1. */
 int broker_drop_returned(struct broker *b, amqp_channel_t channel);
 
+/*
+ * The queue's ready messages and consumers, from a passive queue.declare on a connected
+ * broker (the health check). Returns 0, or -1 with why set; the caller then disconnects.
+ */
+int broker_queue_stats(struct broker *b, uint32_t *messages, uint32_t *consumers,
+		       char *why, size_t why_size);
+
 /* Consuming. */
 
 /*

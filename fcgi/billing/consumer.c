@@ -6,6 +6,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -13,6 +14,7 @@
 
 #include "../common/env.h"
 #include "../common/log.h"
+#include "../common/request_id.h"
 #include "broker.h"
 #include "order_batch.h"
 #include "order_store.h"
@@ -66,6 +68,34 @@ static void pause_backoff(struct consumer *c)
 	c->backoff_s = c->backoff_s * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : c->backoff_s * 2;
 }
 
+/*
+ * Logs which orders (message id and the request id of the POST that placed each) are now
+ * in the table: the last hop of a trace. Several orders share a line, so a busy
+ * consumer writes a line per few orders, not one each.
+ */
+static void log_committed(const struct order_row *rows, size_t n)
+{
+	char line[900];
+	size_t len = 0, count = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *rid = rows[i].request_id[0] ? rows[i].request_id : "-";
+		size_t need = strlen(rows[i].message_id) + strlen(rid) + 3;
+
+		if (len > 0 && len + need >= sizeof(line)) {
+			log_info("committed %lu orders (message_id request_id): %s",
+				 (unsigned long)count, line);
+			len = count = 0;
+		}
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %s",
+					len > 0 ? ", " : "", rows[i].message_id, rid);
+		count++;
+	}
+	if (count > 0)
+		log_info("committed %lu orders (message_id request_id): %s", (unsigned long)count,
+			 line);
+}
+
 /* Rows the batch statement refused: try them one by one to find the poison ones. */
 static enum store_result store_one_by_one(struct consumer *c)
 {
@@ -81,6 +111,8 @@ static enum store_result store_one_by_one(struct consumer *c)
 			return r;
 		if (r == STORE_REJECTED)
 			order_batch_reject_row(b, i, reason);
+		else
+			log_committed(&b->rows[i], 1);
 	}
 	return STORE_OK;
 }
@@ -91,13 +123,20 @@ static int dead_letter_all(struct consumer *c)
 	for (size_t i = 0; i < c->batch.ndead; i++) {
 		const struct dead_letter *d = &c->batch.dead[i];
 		const char *id = d->message_id[0] ? d->message_id : NULL;
-		struct outgoing_message m = { c->cfg.dead_queue, id, d->body, d->len, d->reason };
+		struct outgoing_message m = { c->cfg.dead_queue, id, d->body, d->len, d->reason,
+					      d->request_id };
+		int status;
 
-		if (publish_confirmed(c->dead_link, &m) != 0)
+		request_id_set(d->request_id);          /* its log lines carry the POST's id */
+		status = publish_confirmed(c->dead_link, &m);
+		if (status == 0) {
+			log_warnx("dead-lettered message %s to %s: %s", id ? id : "(no id)",
+				  c->cfg.dead_queue, d->reason);
+			c->dead_lettered++;
+		}
+		request_id_end();
+		if (status != 0)
 			return -1;
-		log_warnx("dead-lettered message %s to %s: %s", id ? id : "(no id)",
-			  c->cfg.dead_queue, d->reason);
-		c->dead_lettered++;
 	}
 	return 0;
 }
@@ -113,7 +152,9 @@ static enum run_end flush_batch(struct consumer *c)
 	if (b->deliveries == 0)
 		return RUN_CONTINUE;
 	r = order_store_insert_all(c->store, b->rows, b->nrows);
-	if (r == STORE_REJECTED)
+	if (r == STORE_OK)
+		log_committed(b->rows, b->nrows);
+	else if (r == STORE_REJECTED)
 		r = store_one_by_one(c);
 	if (r != STORE_OK)
 		return RUN_DB_LOST;

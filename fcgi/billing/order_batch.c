@@ -70,7 +70,7 @@ int order_batch_message_id(const amqp_basic_properties_t *p, json_object *root,
 
 /* Adds a dead letter owning a copy of body[0..len). */
 static void add_dead(struct order_batch *b, const void *body, size_t len,
-		     const char *message_id, const char *reason)
+		     const char *message_id, const char *request_id, const char *reason)
 {
 	struct dead_letter *d = &b->dead[b->ndead];
 
@@ -82,8 +82,32 @@ static void add_dead(struct order_batch *b, const void *body, size_t len,
 	d->body[len] = '\0';
 	d->len = len;
 	snprintf(d->message_id, sizeof(d->message_id), "%s", message_id);
+	snprintf(d->request_id, sizeof(d->request_id), "%s", request_id);
 	snprintf(d->reason, sizeof(d->reason), "%s", reason);
 	b->ndead++;
+}
+
+/* The x-request-id header when it is a valid request id, else "". */
+static void delivery_request_id(const amqp_basic_properties_t *p,
+				char out[REQUEST_ID_MAX + 1])
+{
+	out[0] = '\0';
+	if (!(p->_flags & AMQP_BASIC_HEADERS_FLAG))
+		return;
+	for (int i = 0; i < p->headers.num_entries; i++) {
+		const amqp_table_entry_t *e = &p->headers.entries[i];
+		const amqp_bytes_t *v = &e->value.value.bytes;
+
+		if (e->key.len == strlen("x-request-id") &&
+		    memcmp(e->key.bytes, "x-request-id", e->key.len) == 0 &&
+		    (e->value.kind == AMQP_FIELD_KIND_UTF8 ||
+		     e->value.kind == AMQP_FIELD_KIND_BYTES) &&
+		    request_id_valid(v->bytes, v->len)) {
+			memcpy(out, v->bytes, v->len);
+			out[v->len] = '\0';
+			return;
+		}
+	}
 }
 
 void order_batch_add(struct order_batch *b, const amqp_envelope_t *env)
@@ -91,17 +115,19 @@ void order_batch_add(struct order_batch *b, const amqp_envelope_t *env)
 	const amqp_bytes_t *body = &env->message.body;
 	struct order_row *row = &b->rows[b->nrows];
 	const char *field, *detail, *id_detail;
-	char id[MESSAGE_ID_MAX + 1] = "";
+	char id[MESSAGE_ID_MAX + 1] = "", rid[REQUEST_ID_MAX + 1];
 	json_object *root;
 
 	b->deliveries++;
 	b->last_tag = env->delivery_tag;
+	delivery_request_id(&env->message.properties, rid);
 	root = json_parse_object(body->bytes, body->len, &detail);
 	if (order_batch_message_id(&env->message.properties, root, id, &id_detail) != 0)
 		id[0] = '\0';
 	if (root != NULL && order_from_object(root, &row->order, &field, &detail) == 0) {
 		if (id[0] != '\0') {
 			memcpy(row->message_id, id, sizeof(id));
+			memcpy(row->request_id, rid, sizeof(rid));
 			b->nrows++;
 			json_object_put(root);
 			return;
@@ -109,7 +135,7 @@ void order_batch_add(struct order_batch *b, const amqp_envelope_t *env)
 		detail = id_detail;
 	}
 	json_object_put(root);
-	add_dead(b, body->bytes, body->len, id, detail);
+	add_dead(b, body->bytes, body->len, id, rid, detail);
 }
 
 void order_batch_reject_row(struct order_batch *b, size_t i, const char *reason)
@@ -118,6 +144,6 @@ void order_batch_reject_row(struct order_batch *b, size_t i, const char *reason)
 
 	if (json == NULL)
 		fatalx("out of memory dead-lettering message %s", b->rows[i].message_id);
-	add_dead(b, json, strlen(json), b->rows[i].message_id, reason);
+	add_dead(b, json, strlen(json), b->rows[i].message_id, b->rows[i].request_id, reason);
 	free(json);
 }

@@ -16,6 +16,7 @@ struct dead_letter {
 	char *body;                            /* the original bytes (or the row as JSON) */
 	size_t len;
 	char message_id[MESSAGE_ID_MAX + 1];   /* "" when the message had no usable id */
+	char request_id[REQUEST_ID_MAX + 1];   /* its x-request-id header, "" when none */
 	char reason[256];
 };
 
@@ -37,7 +38,8 @@ int order_batch_full(const struct order_batch *b);
 /*
  * Files a delivery. Its message_id is the AMQP property or, when that is absent, the
  * body's "message_id" member; a message with neither is a dead letter, because an
- * order without a stable id could be stored twice on redelivery.
+ * order without a stable id could be stored twice on redelivery. Its request id is the
+ * x-request-id header when that is a valid one.
  */
 void order_batch_add(struct order_batch *b, const amqp_envelope_t *env);
 

@@ -7,11 +7,13 @@
 
 #include <stddef.h>
 
+#include "../common/request_id.h"
 #include "message_id.h"
 #include "order.h"
 
 struct order_row {
 	char message_id[MESSAGE_ID_MAX + 1];
+	char request_id[REQUEST_ID_MAX + 1];   /* the POST that placed it, for the log; "" none */
 	struct order order;
 };
 

@@ -86,11 +86,22 @@ static enum attempt wait_for_confirm(struct broker *b, uint64_t tag, const char 
 	}
 }
 
+/* Appends a string header to p, whose headers.entries has room for it. */
+static void add_header(amqp_basic_properties_t *p, const char *key, const char *value)
+{
+	amqp_table_entry_t *e = &p->headers.entries[p->headers.num_entries++];
+
+	e->key = amqp_cstring_bytes(key);
+	e->value.kind = AMQP_FIELD_KIND_UTF8;
+	e->value.value.bytes = amqp_cstring_bytes(value);
+	p->_flags |= AMQP_BASIC_HEADERS_FLAG;
+}
+
 static enum attempt publish_once(struct broker *b, const struct outgoing_message *m,
 				 const char **why)
 {
 	amqp_basic_properties_t p;
-	amqp_table_entry_t reason;
+	amqp_table_entry_t headers[2];
 	amqp_bytes_t body = { m->len, (void *)m->body };
 	uint64_t tag;
 	int status;
@@ -105,14 +116,11 @@ static enum attempt publish_once(struct broker *b, const struct outgoing_message
 		p._flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
 		p.message_id = amqp_cstring_bytes(m->message_id);
 	}
-	if (m->reject_reason != NULL) {
-		reason.key = amqp_cstring_bytes("x-reject-reason");
-		reason.value.kind = AMQP_FIELD_KIND_UTF8;
-		reason.value.value.bytes = amqp_cstring_bytes(m->reject_reason);
-		p._flags |= AMQP_BASIC_HEADERS_FLAG;
-		p.headers.num_entries = 1;
-		p.headers.entries = &reason;
-	}
+	p.headers.entries = headers;
+	if (m->request_id != NULL && m->request_id[0] != '\0')
+		add_header(&p, "x-request-id", m->request_id);
+	if (m->reject_reason != NULL)
+		add_header(&p, "x-reject-reason", m->reject_reason);
 	if (broker_connect(b) != 0) {
 		*why = "RabbitMQ is unavailable";
 		return ATTEMPT_LOST;

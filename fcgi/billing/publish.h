@@ -12,6 +12,7 @@ struct outgoing_message {
 	const char *body;           /* JSON */
 	size_t len;
 	const char *reject_reason;  /* non-NULL: sent as header x-reject-reason (dead letters) */
+	const char *request_id;     /* non-NULL, not "": sent as header x-request-id (tracing) */
 };
 
 /*

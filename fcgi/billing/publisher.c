@@ -12,6 +12,8 @@
 #include "../common/fcgi_server.h"
 #include "../common/json_body.h"
 #include "../common/log.h"
+#include "../common/request_id.h"
+#include "health.h"
 #include "message_id.h"
 #include "order.h"
 #include "publish.h"
@@ -99,14 +101,30 @@ static int create_order(struct broker *b, const struct http_req *r)
 		return http_problem(r, 500, NULL, NULL, "the order could not be prepared");
 	}
 	m = (struct outgoing_message){ broker_cfg.queue, message_id, message, strlen(message),
-				       NULL };
-	if (publish_confirmed(b, &m) == 0)
+				       NULL, request_id_current() };
+	if (publish_confirmed(b, &m) == 0) {
+		log_info("order %s confirmed by RabbitMQ", message_id);
 		status = answer_accepted(r, message_id);
-	else
+	} else {
 		status = http_problem(r, 503, "Retry-After: 1\r\n", NULL,
 				      "billing is unavailable; the order was not accepted, try again");
+	}
 	free(message);
 	return status;
+}
+
+/*
+ * lighttpd rewrites /api/health to /api/billing/health (lighttpd.conf) and passes the
+ * path the client asked for as REQUEST_URI: only that reaches the health check.
+ */
+static int asked_for_health(const struct http_req *r)
+{
+	const char *uri = http_param(r, "REQUEST_URI");
+	size_t len = strcspn(uri, "?");
+
+	return strcmp(http_param(r, "PATH_INFO"), "/health") == 0 &&
+	       (len == strlen("/api/health") || len == strlen("/api/health/")) &&
+	       strncmp(uri, "/api/health/", len) == 0;
 }
 
 static int publisher_handle(void *worker, const struct http_req *r)
@@ -115,6 +133,8 @@ static int publisher_handle(void *worker, const struct http_req *r)
 	const char *method = http_param(r, "REQUEST_METHOD");
 	char detail[64];
 
+	if (asked_for_health(r))
+		return health_answer(r);
 	if (path[0] != '\0' && strcmp(path, "/") != 0)
 		return http_problem(r, 404, NULL, NULL, "no such resource");
 	if (strcmp(method, "POST") != 0) {
@@ -139,9 +159,10 @@ int main(void)
 	log_init(app.name);
 	threads = (int)env_long("BILLING_PUBLISHER_THREADS", 32, 1, 256);
 	max_body = (size_t)env_long("REQUEST_BODY_MAX_KB", 64, 1, 16384) * 1024;
-	if (broker_config_from_env(&broker_cfg) != 0)
+	if (broker_config_from_env(&broker_cfg) != 0 || health_init() != 0)
 		return 1;
 	status = fcgi_server_run(&app, threads);
+	health_free();
 	broker_config_free(&broker_cfg);
 	return status;
 }

@@ -178,6 +178,43 @@ PGresult *db_exec(struct db *db, int index, const char *const *params, int retry
 	return NULL;
 }
 
+/* Waits for the answer to a query sent with PQsendQuery; 0 when it all came in time. */
+static int db_await(PGconn *conn, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = PQsocket(conn), .events = POLLIN };
+
+	while (PQisBusy(conn)) {
+		int ready = poll(&pfd, 1, timeout_ms);   /* a ping's answer is one read or two */
+
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0 || PQconsumeInput(conn) != 1)
+			return -1;
+	}
+	return 0;
+}
+
+int db_ping(struct db *db, int timeout_ms)
+{
+	PGresult *res;
+	int ok = 1;
+
+	if (db_ready(db) != 0)
+		return -1;
+	if (PQsendQuery(db->conn, "SELECT 1") != 1 || db_await(db->conn, timeout_ms) != 0) {
+		log_warnx("database %s did not answer a ping within %d ms",
+			  db->values[2] ? db->values[2] : "", timeout_ms);
+		db->was_down = 1;
+		db_drop(db);
+		return -1;
+	}
+	while ((res = PQgetResult(db->conn)) != NULL) {
+		ok = ok && PQresultStatus(res) == PGRES_TUPLES_OK;
+		PQclear(res);
+	}
+	return ok ? 0 : -1;
+}
+
 enum db_error db_classify(const PGresult *res)
 {
 	const char *state;

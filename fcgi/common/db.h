@@ -34,6 +34,12 @@ int db_ready(struct db *db);
  */
 PGresult *db_exec(struct db *db, int index, const char *const *params, int retry_safe);
 
+/*
+ * One round trip (SELECT 1) within timeout_ms, connecting first if needed: the health
+ * check. A connection that does not answer in time is dropped. 0 answered, else -1.
+ */
+int db_ping(struct db *db, int timeout_ms);
+
 /* How a failed result should be treated. */
 enum db_error {
 	DB_ERR_NONE,       /* the statement succeeded */

@@ -13,6 +13,7 @@
 #include "env.h"
 #include "listener.h"
 #include "log.h"
+#include "request_id.h"
 
 /*
  * On SIGTERM a daemon that is the last listener on its address keeps serving this long
@@ -29,13 +30,18 @@ struct worker_thread {
 	int listen_fd;
 };
 
-/* Runs the handler; should one send nothing (a bug), the client still gets an answer. */
+/*
+ * Runs the handler under the request's id (request_id.h); should one send nothing (a
+ * bug), the client still gets an answer.
+ */
 static void serve_one(const struct fcgi_app *app, void *state, const struct http_req *req)
 {
+	request_id_begin(http_param(req, "HTTP_X_REQUEST_ID"));
 	if (app->handle(state, req) == 0) {
 		log_warnx("a handler sent no reply; answering 500");
 		http_problem(req, 500, NULL, NULL, "the request could not be completed");
 	}
+	request_id_end();
 }
 
 static void *worker_main(void *arg)

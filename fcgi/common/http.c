@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "request_id.h"
 
 const char *http_param(const struct http_req *r, const char *name)
 {
@@ -102,18 +103,6 @@ static void write_out(const struct http_req *r, const char *buf, size_t len)
 	}
 }
 
-/* A client's X-Request-Id, when it is short visible ASCII, is echoed for tracing. */
-static const char *request_id(const struct http_req *r)
-{
-	const char *id = http_param(r, "HTTP_X_REQUEST_ID");
-	size_t n = 0;
-
-	for (; id[n] != '\0'; n++)
-		if (n >= 128 || id[n] <= ' ' || id[n] > '~')
-			return "";
-	return id;
-}
-
 static int is_head(const struct http_req *r)
 {
 	return strcmp(http_param(r, "REQUEST_METHOD"), "HEAD") == 0;
@@ -123,7 +112,7 @@ static int is_head(const struct http_req *r)
 static void write_head(const struct http_req *r, int status, const char *content_type,
 		       const char *extra_headers, int with_length, size_t len)
 {
-	const char *rid = request_id(r);
+	const char *rid = request_id_current();     /* request_id_begin chose it */
 	char head[1024], length[48] = "";
 	int n;
 

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "request_id.h"
+
 static const char *log_program = "app";
 
 void log_init(const char *program)
@@ -15,10 +17,14 @@ void log_init(const char *program)
 	log_program = program;
 }
 
-/* Formats the whole record first so that one write keeps lines from threads apart. */
+/*
+ * Formats the whole record first so that one write keeps lines from threads apart. A line
+ * written while a request is served carries its id ("rid=..."), so grep finds them all.
+ */
 static __attribute__((format(printf, 3, 0)))
 void log_emit(const char *level, const char *suffix, const char *fmt, va_list ap)
 {
+	const char *rid = request_id_current();
 	char msg[1024], stamp[32];
 	struct timespec now;
 	struct tm tm;
@@ -28,8 +34,9 @@ void log_emit(const char *level, const char *suffix, const char *fmt, va_list ap
 		stamp[0] = '\0';
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		msg[0] = '\0';
-	fprintf(stderr, "%s %s %s: %s%s%s\n", stamp, log_program, level, msg,
-		suffix ? ": " : "", suffix ? suffix : "");
+	fprintf(stderr, "%s %s %s: %s%s%s%s%s%s\n", stamp, log_program, level,
+		*rid ? "rid=" : "", rid, *rid ? " " : "", msg, suffix ? ": " : "",
+		suffix ? suffix : "");
 	fflush(stderr);
 }
 

@@ -718,7 +718,7 @@ raw_request() {
 	assert_problem "$output"
 }
 
-@test "X-Request-Id is echoed back unchanged" {
+@test "X-Request-Id is echoed back unchanged, and a request without one gets a fresh one" {
 	local rid="req-${TAG}-AbC_123.z:9" id
 	run -0 http GET /api/movies -H "X-Request-Id: $rid"
 	assert_output 200
@@ -734,7 +734,7 @@ raw_request() {
 	assert_output 404
 	assert_equal "$(header X-Request-Id)" "$rid"
 	run -0 http GET /api/movies
-	assert_equal "$(header X-Request-Id)" ""
+	assert_regex "$(header X-Request-Id)" '^[0-9a-f]{32}$'
 }
 
 @test "percent-encoded query strings reach the program decoded" {

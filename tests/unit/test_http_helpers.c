@@ -14,6 +14,8 @@
 
 #include "common/http.h"
 #include "common/json_body.h"
+#include "common/log.h"
+#include "common/request_id.h"
 
 #include "check.h"
 
@@ -398,6 +400,78 @@ static void test_problem(void)
 	free(out);
 }
 
+/* capture() inside a request, as fcgi_server serves one: under its request id. */
+static char *capture_request(void (*fn)(const struct http_req *), const struct http_req *r,
+			     size_t *len)
+{
+	char *out;
+
+	request_id_begin(http_param(r, "HTTP_X_REQUEST_ID"));
+	out = capture(fn, r, len);
+	request_id_end();
+	return out;
+}
+
+/* 1 when the reply's X-Request-Id is a fresh id: 32 lowercase hex digits. */
+static int fresh_request_id(const char *out)
+{
+	char h[256];
+
+	if (!reply_header(out, "X-Request-Id", h, sizeof(h)) ||
+	    strlen(h) != REQUEST_ID_FRESH_LEN)
+		return 0;
+	return strspn(h, "0123456789abcdef") == REQUEST_ID_FRESH_LEN;
+}
+
+/* What log_info writes to stderr, read back from a temporary file. */
+static void capture_log(const char *msg, char *out, size_t size)
+{
+	char path[] = "/tmp/test_http_helpers_log.XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	ssize_t n;
+
+	if (fd < 0 || saved < 0 || dup2(fd, 2) < 0)
+		die("capture_log");
+	log_info("%s", msg);
+	if (dup2(saved, 2) < 0 || lseek(fd, 0, SEEK_SET) != 0)
+		die("capture_log");
+	n = read(fd, out, size - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	close(saved);
+	unlink(path);
+}
+
+static void test_request_id(void)
+{
+	char line[512];
+
+	char a[REQUEST_ID_FRESH_LEN + 1], b[REQUEST_ID_FRESH_LEN + 1];
+
+	CHECK(request_id_valid("req-42_a.B:c", 12));
+	CHECK(!request_id_valid("", 0) && !request_id_valid("a b", 3));
+	CHECK(!request_id_valid("\xc3\xa9", 2));
+	CHECK(request_id_generate(a) == 0 && request_id_generate(b) == 0);
+	CHECK(strlen(a) == REQUEST_ID_FRESH_LEN && strcmp(a, b) != 0);
+	CHECK(request_id_current()[0] == '\0');
+	request_id_begin("client-7");
+	CHECK(strcmp(request_id_current(), "client-7") == 0);
+	request_id_end();
+	CHECK(request_id_current()[0] == '\0');
+	request_id_begin("bad id");
+	CHECK(strlen(request_id_current()) == REQUEST_ID_FRESH_LEN);
+	request_id_set("a\tb");
+	CHECK(request_id_current()[0] == '\0');
+	request_id_set("order-9");
+	CHECK(strcmp(request_id_current(), "order-9") == 0);
+	/* every log line written meanwhile names the request */
+	capture_log("stored", line, sizeof(line));
+	CHECK(strstr(line, " info: rid=order-9 stored\n") != NULL);
+	request_id_end();
+	capture_log("idle", line, sizeof(line));
+	CHECK(strstr(line, " info: idle\n") != NULL);
+}
+
 static void test_send(void)
 {
 	char *get_env[] = { "REQUEST_METHOD=GET", "HTTP_X_REQUEST_ID=req-42_a.B:c", NULL };
@@ -406,7 +480,7 @@ static void test_send(void)
 	char h[256], *out;
 	size_t len;
 
-	out = capture(send_created, &r, &len);
+	out = capture_request(send_created, &r, &len);
 	CHECK(strncmp(out, "Status: 201 Created\r\n", 21) == 0);
 	CHECK(reply_header(out, "Location", h, sizeof(h)) && strcmp(h, "/api/movies/7") == 0);
 	CHECK(reply_header(out, "X-Request-Id", h, sizeof(h)) &&
@@ -417,13 +491,19 @@ static void test_send(void)
 
 	/* HEAD: the same head, no body */
 	r.envp = head_env;
-	out = capture(send_created, &r, &len);
+	out = capture_request(send_created, &r, &len);
 	CHECK(strncmp(out, "Status: 201 Created\r\n", 21) == 0);
 	CHECK(reply_header(out, "Content-Length", h, sizeof(h)) && strcmp(h, "8") == 0);
 	CHECK(reply_body(out) && reply_body(out)[0] == '\0');
 	free(out);
 
-	/* request ids that could split headers or are too long are not echoed */
+	/* no request id: a fresh one */
+	r.envp = head_env;
+	out = capture_request(send_created, &r, &len);
+	CHECK(fresh_request_id(out));
+	free(out);
+
+	/* request ids that could split headers or are too long are replaced by fresh ones */
 	{
 		static const char *bad[] = {
 			"HTTP_X_REQUEST_ID=a b", "HTTP_X_REQUEST_ID=a\r\nSet-Cookie: x=1",
@@ -434,8 +514,8 @@ static void test_send(void)
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			env[1] = (char *)bad[i];
 			r.envp = env;
-			out = capture(send_created, &r, &len);
-			CHECK(reply_header(out, "X-Request-Id", h, sizeof(h)) == NULL);
+			out = capture_request(send_created, &r, &len);
+			CHECK(fresh_request_id(out));
 			CHECK(strstr(out, "Set-Cookie") == NULL);
 			free(out);
 		}
@@ -448,13 +528,13 @@ static void test_send(void)
 		memcpy(id, "HTTP_X_REQUEST_ID=", pre);
 		memset(id + pre, 'r', 128);
 		id[pre + 128] = '\0';
-		out = capture(send_created, &r, &len);
+		out = capture_request(send_created, &r, &len);
 		CHECK(reply_header(out, "X-Request-Id", h, sizeof(h)) && strlen(h) == 128);
 		free(out);
 		id[pre + 128] = 'r';
 		id[pre + 129] = '\0';
-		out = capture(send_created, &r, &len);
-		CHECK(reply_header(out, "X-Request-Id", h, sizeof(h)) == NULL);
+		out = capture_request(send_created, &r, &len);
+		CHECK(fresh_request_id(out));
 		free(out);
 	}
 }
@@ -609,6 +689,7 @@ int main(void)
 	test_require_json();
 	test_read_body();
 	test_problem();
+	test_request_id();
 	test_send();
 	test_body();
 	test_json_body();

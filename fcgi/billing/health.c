@@ -1,0 +1,289 @@
+#define _POSIX_C_SOURCE 200809L
+#include "health.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/env.h"
+#include "../common/fcgi_client.h"
+#include "../common/log.h"
+#include "../common/request_id.h"
+#include "broker.h"
+
+#define CACHE_MS 1000            /* how long a result answers every caller */
+#define BROKER_TIMEOUT_MS 400    /* connect, and each AMQP round trip */
+#define INVENTORY_TIMEOUT_MS 800 /* the whole FastCGI exchange (its ping waits 400) */
+#define BACKENDS_MAX 8
+#define ADDR_MAX 128
+#define WHY_MAX 160
+
+struct backend_check {
+	char addr[ADDR_MAX];
+	char request_id[REQUEST_ID_MAX + 1];   /* so the inventory logs the same id */
+	int answered;                          /* it answered at all */
+	int database_up;                       /* it answered 200: its database answered */
+	char why[WHY_MAX];
+	pthread_t thread;
+	int threaded;
+};
+
+struct health_result {
+	long long at_ms;                       /* 0: never checked */
+	char checked_at[48];
+	struct backend_check backends[BACKENDS_MAX];
+	int nbackends;
+	int broker_up, queue_up;
+	unsigned long messages, consumers;
+	char broker_why[WHY_MAX];
+};
+
+static struct {
+	pthread_mutex_t lock;                  /* held through a check: one at a time */
+	struct broker_config cfg;
+	struct broker *broker;                 /* its own connection, short timeouts */
+	struct health_result last;
+} health = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Splits INVENTORY_FCGI_ADDR (host:port, comma- or space-separated) into the backends. */
+static int read_backends(struct health_result *res)
+{
+	const char *list = env_str("INVENTORY_FCGI_ADDR", "");
+
+	res->nbackends = 0;
+	while (*list != '\0') {
+		size_t len = strcspn(list, ", ");
+
+		if (len > 0) {
+			if (res->nbackends == BACKENDS_MAX || len >= ADDR_MAX) {
+				log_warnx("INVENTORY_FCGI_ADDR: at most %d addresses of up to %d "
+					  "characters", BACKENDS_MAX, ADDR_MAX - 1);
+				return -1;
+			}
+			memcpy(res->backends[res->nbackends].addr, list, len);
+			res->backends[res->nbackends++].addr[len] = '\0';
+		}
+		list += len + (list[len] != '\0');
+	}
+	return 0;
+}
+
+int health_init(void)
+{
+	if (read_backends(&health.last) != 0 ||
+	    broker_config_init(&health.cfg, env_require("RABBITMQ_URL"),
+			       env_str("QUEUE_NAME", "billing_queue"), BROKER_TIMEOUT_MS) != 0)
+		return -1;
+	health.broker = broker_new(&health.cfg, 0);
+	return 0;
+}
+
+void health_free(void)
+{
+	broker_free(health.broker);
+	health.broker = NULL;
+	broker_config_free(&health.cfg);
+}
+
+static void *check_backend(void *arg)
+{
+	struct backend_check *c = arg;
+	char rid_param[sizeof("HTTP_X_REQUEST_ID=") + REQUEST_ID_MAX];
+	const char *params[] = { "GATEWAY_INTERFACE=CGI/1.1", "REQUEST_METHOD=GET",
+				 "SCRIPT_NAME=/api/health", "PATH_INFO=", "REQUEST_URI=/api/health",
+				 "SERVER_PROTOCOL=HTTP/1.1", rid_param, NULL };
+	int status;
+
+	snprintf(rid_param, sizeof(rid_param), "HTTP_X_REQUEST_ID=%s", c->request_id);
+	status = fcgi_client_request(c->addr, params, INVENTORY_TIMEOUT_MS, c->why,
+				     sizeof(c->why));
+	c->answered = status > 0;
+	c->database_up = status == 200;
+	if (status > 0 && status != 200 && status != 503)
+		snprintf(c->why, sizeof(c->why), "answered %d", status);
+	else if (status == 503)
+		snprintf(c->why, sizeof(c->why), "its database does not answer");
+	return NULL;
+}
+
+/* The queue's figures; a stale connection (broker restarted) gets one fresh try. */
+static void check_broker(struct health_result *res)
+{
+	uint32_t messages = 0, consumers = 0;
+
+	res->broker_up = res->queue_up = 0;
+	for (int attempt = 0; attempt < 2 && !res->queue_up; attempt++) {
+		if (broker_connect(health.broker) != 0) {
+			snprintf(res->broker_why, sizeof(res->broker_why), "RabbitMQ is unavailable");
+			return;
+		}
+		res->broker_up = 1;
+		if (broker_queue_stats(health.broker, &messages, &consumers, res->broker_why,
+				       sizeof(res->broker_why)) == 0)
+			res->queue_up = 1;
+		else
+			broker_disconnect(health.broker, 0);
+	}
+	res->messages = messages;
+	res->consumers = consumers;
+}
+
+/* Runs every check, the inventory backends each in a thread beside the broker's. */
+static void run_checks(struct health_result *res)
+{
+	const char *rid = request_id_current();
+	struct timespec now;
+	struct tm tm;
+	char stamp[24];
+
+	for (int i = 0; i < res->nbackends; i++) {
+		struct backend_check *c = &res->backends[i];
+
+		snprintf(c->request_id, sizeof(c->request_id), "%s", rid);
+		c->why[0] = '\0';
+		c->threaded = pthread_create(&c->thread, NULL, check_backend, c) == 0;
+		if (!c->threaded)
+			check_backend(c);
+	}
+	check_broker(res);
+	for (int i = 0; i < res->nbackends; i++)
+		if (res->backends[i].threaded)
+			pthread_join(res->backends[i].thread, NULL);
+	/* With milliseconds: callers (and the tests) can tell one check from the next. */
+	if (clock_gettime(CLOCK_REALTIME, &now) != 0 || gmtime_r(&now.tv_sec, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		res->checked_at[0] = '\0';
+	else
+		snprintf(res->checked_at, sizeof(res->checked_at), "%s.%03dZ", stamp,
+			 (int)(now.tv_nsec / 1000000) % 1000);
+	res->at_ms = monotonic_ms();
+}
+
+/* A copy of a result at most CACHE_MS old, checking afresh when needed. */
+static void current_result(struct health_result *out)
+{
+	if (pthread_mutex_lock(&health.lock) != 0) {
+		log_warnx("health: could not take the lock");
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	if (health.last.at_ms == 0 || monotonic_ms() - health.last.at_ms >= CACHE_MS)
+		run_checks(&health.last);
+	*out = health.last;
+	pthread_mutex_unlock(&health.lock);
+}
+
+static void add_pair(struct http_body *b, const char *sep, const char *key, const char *value)
+{
+	http_body_add_str(b, sep);
+	http_body_add_json_string(b, key, strlen(key));
+	http_body_add_str(b, ":");
+	http_body_add_json_string(b, value, strlen(value));
+}
+
+static const char *up_down(int up)
+{
+	return up ? "up" : "down";
+}
+
+static void add_backends(struct http_body *b, const struct health_result *res)
+{
+	http_body_add_str(b, ",\"backends\":[");
+	for (int i = 0; i < res->nbackends; i++) {
+		const struct backend_check *c = &res->backends[i];
+
+		add_pair(b, i > 0 ? ",{" : "{", "address", c->addr);
+		add_pair(b, ",", "status", up_down(c->answered));
+		if (c->answered)
+			add_pair(b, ",", "database", up_down(c->database_up));
+		if (c->why[0] != '\0')
+			add_pair(b, ",", "detail", c->why);
+		http_body_add_str(b, "}");
+	}
+	http_body_add_str(b, "]");
+}
+
+/* "parts": one object per part of the platform. */
+static void add_parts(struct http_body *b, const struct health_result *res, int inventory_up,
+		      int database_up)
+{
+	http_body_add_str(b, "\"parts\":{\"gateway\":{\"status\":\"up\"},\"inventory\":{");
+	add_pair(b, "", "status", up_down(inventory_up));
+	add_pair(b, ",", "database", inventory_up ? up_down(database_up) : "unknown");
+	add_backends(b, res);
+	http_body_add_str(b, "},\"billing_publisher\":{\"status\":\"up\"");
+	add_pair(b, ",", "broker", up_down(res->broker_up));
+	if (!res->queue_up)
+		add_pair(b, ",", "detail", res->broker_why);
+	http_body_add_str(b, "},\"queue\":{");
+	add_pair(b, "", "status", res->broker_up ? up_down(res->queue_up) : "unknown");
+	add_pair(b, ",", "name", health.cfg.queue);
+	if (res->queue_up) {
+		http_body_add_str(b, ",\"messages\":");
+		http_body_add_int(b, (long long)res->messages);
+		http_body_add_str(b, ",\"consumers\":");
+		http_body_add_int(b, (long long)res->consumers);
+	}
+	http_body_add_str(b, "}}");
+	add_pair(b, ",", "checked_at", res->checked_at);
+}
+
+int health_answer(const struct http_req *r)
+{
+	const char *method = http_param(r, "REQUEST_METHOD");
+	const char *down[4];
+	struct health_result res;
+	struct http_body b;
+	char detail[96] = "down:";
+	int ndown = 0, inventory_up = 0, database_up = 0;
+
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return http_problem(r, 405, "Allow: GET, HEAD\r\n", NULL,
+				    "the health check is read-only");
+	current_result(&res);
+	for (int i = 0; i < res.nbackends; i++) {
+		inventory_up |= res.backends[i].answered;
+		database_up |= res.backends[i].database_up;
+	}
+	if (!inventory_up)
+		down[ndown++] = "inventory";
+	else if (!database_up)
+		down[ndown++] = "inventory_database";
+	if (!res.broker_up)
+		down[ndown++] = "broker";
+	else if (!res.queue_up)
+		down[ndown++] = "queue";
+	if (ndown == 0) {
+		http_body_begin(&b, r, 200, "application/json", "Cache-Control: no-store\r\n");
+		http_body_add_str(&b, "{\"status\":\"up\",");
+	} else {
+		http_body_begin(&b, r, 503, "application/problem+json",
+				"Cache-Control: no-store\r\nRetry-After: 1\r\n");
+		for (int i = 0; i < ndown; i++)
+			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), " %s",
+				 down[i]);
+		http_body_add_str(&b, "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\","
+				  "\"status\":503");
+		add_pair(&b, ",", "detail", detail);
+		http_body_add_str(&b, ",\"down\":[");
+		for (int i = 0; i < ndown; i++) {
+			http_body_add_str(&b, i > 0 ? "," : "");
+			http_body_add_json_string(&b, down[i], strlen(down[i]));
+		}
+		http_body_add_str(&b, "],");
+	}
+	add_parts(&b, &res, inventory_up, database_up);
+	http_body_add_str(&b, "}");
+	return http_body_end(&b);
+}
