@@ -22,6 +22,7 @@ struct scan {
 	unsigned values;
 	unsigned objects;
 	unsigned short members[JSON_MAX_VALUES];  /* each object's member count, in text order */
+	unsigned long pairs;    /* surrogate pair escapes, which json-c 0.16 decodes wrongly */
 	const char *member;     /* the name of the top-level member being read, or NULL */
 	size_t member_len;
 	struct json_error *e;
@@ -109,6 +110,7 @@ static int scan_unicode_escape(struct scan *s)
 		return -1;
 	if (low < 0xDC00 || low > 0xDFFF)
 		return fail(s, 400, LONE_SURROGATE);
+	s->pairs++;
 	return 0;
 }
 
@@ -335,6 +337,49 @@ static int names_unique(json_object *o, const struct scan *s, unsigned *next)
 	}
 }
 
+/*
+ * json-c 0.16 turns some surrogate pair escapes into U+FFFD (\ud836\udc00, U+1D800, among
+ * others: found by tests/fuzz), so a text that has them is handed over with each pair
+ * written as its UTF-8 bytes, which means the same JSON. The text was checked: a
+ * backslash only starts an escape inside a string, and pairs are whole. The copy is
+ * shorter than the text; the caller frees it.
+ */
+static char *pairs_as_utf8(const char *text, size_t len, size_t *out_len)
+{
+	char *out = malloc(len + 1);
+	size_t o = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		struct scan hex = { .p = text + i + 2, .end = text + len };
+		unsigned hi, lo;
+		unsigned long cp;
+
+		if (text[i] != '\\') {
+			out[o++] = text[i];
+			continue;
+		}
+		if (text[i + 1] != 'u' || hex4(&hex, &hi) != 0 || hi < 0xD800 || hi > 0xDBFF) {
+			out[o++] = text[i];
+			out[o++] = text[++i];   /* the escaped character, a backslash maybe */
+			continue;
+		}
+		hex.p += 2;
+		if (hex4(&hex, &lo) != 0)
+			lo = 0xDC00;            /* cannot happen: the scan checked the pair */
+		cp = 0x10000 + ((unsigned long)(hi - 0xD800) << 10) + (lo - 0xDC00);
+		out[o++] = (char)(0xF0 | (cp >> 18));
+		out[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		out[o++] = (char)(0x80 | (cp & 0x3F));
+		i += 11;
+	}
+	out[o] = '\0';
+	*out_len = o;
+	return out;
+}
+
 /* Fills e for a fault found after the text's check. */
 static int refuse(struct json_error *e, int status, const char *detail)
 {
@@ -348,6 +393,7 @@ int json_parse_checked(const char *text, size_t len, json_object **root, struct 
 {
 	struct scan s;
 	json_tokener *tok;
+	char *copy = NULL;
 	unsigned next = 0;
 	int status = 0;
 
@@ -356,11 +402,15 @@ int json_parse_checked(const char *text, size_t len, json_object **root, struct 
 		return refuse(e, 413, "the body is too large");
 	if (scan_text(&s, text, len, e) != 0)
 		return e->status;
-	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
-	if (tok == NULL)
+	if (s.pairs > 0 && (copy = pairs_as_utf8(text, len, &len)) == NULL)
 		return refuse(e, 500, "out of memory");
+	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	if (tok == NULL) {
+		free(copy);
+		return refuse(e, 500, "out of memory");
+	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	*root = json_tokener_parse_ex(tok, text, (int)len);
+	*root = json_tokener_parse_ex(tok, copy ? copy : text, (int)len);
 	/* the text passed a stricter check: json-c refusing it would be json-c's quirk */
 	if (*root == NULL || json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != len)
@@ -368,6 +418,7 @@ int json_parse_checked(const char *text, size_t len, json_object **root, struct 
 	else if (!names_unique(*root, &s, &next))
 		status = refuse(e, 400, "the body names a member twice in one object");
 	json_tokener_free(tok);
+	free(copy);
 	if (status != 0) {
 		json_object_put(*root);
 		*root = NULL;

@@ -646,6 +646,16 @@ static void test_json_text_rules(void)
 	CHECK(checked("{\"t\":\"\\ud83cx\"}") == 400);
 	CHECK(checked("{\"t\":\"\\udfac\"}") == 400);
 	CHECK(checked("{\"t\":\"\\ud83c\\u0041\"}") == 400);
+	/* pairs json-c 0.16 alone decodes as U+FFFD keep their character */
+	{
+		struct movie_input in;
+		const char *field, *detail;
+		const char *t = "{\"title\":\"\\ud836\\udc00 \\\\ud836 \\ud837\\udfac\"}";
+
+		CHECK(parse_movie(t, strlen(t), MOVIE_CREATE, &in, &field, &detail) == 0 &&
+		      strcmp(in.title, "\xf0\x9d\xa0\x80 \\ud836 \xf0\x9d\xbe\xac") == 0);
+		release_body();
+	}
 	/* JSON's whitespace only */
 	CHECK(checked("\f{}") == 400);
 	CHECK(checked(" \t\r\n{ } \n") == 0);
