@@ -74,6 +74,17 @@ health_shows_waiting_orders() {
 			"$BATS_TEST_TMPDIR/body" >/dev/null
 }
 
+@test "make status shows the processes and one line per part" {
+	wait_for 5 health_is_up
+	run -0 "$PROJECT_ROOT/scripts/deploy/status.sh"
+	assert_output --partial inventory_app
+	assert_line --regexp '^health: up  \(checked [0-9T:.-]+Z\)$'
+	assert_line --regexp '^  inventory +up +database up$'
+	assert_line --regexp "^    $INVENTORY_FCGI_ADDR +up +database up\$"
+	assert_line --regexp '^  billing_publisher +up +broker up$'
+	assert_line --regexp "^  queue $QUEUE_NAME +up +[0-9]+ messages waiting, [0-9]+ consumers\$"
+}
+
 @test "the queue's depth and consumer count are live; no consumer is not an outage" {
 	app_stop billing_app
 	wait_for 5 no_consumer
@@ -91,6 +102,9 @@ health_shows_waiting_orders() {
 	jqb '.parts.billing_publisher.broker == "down" and .parts.queue.status == "unknown"'
 	jqb '.parts.inventory.status == "up" and .parts.gateway.status == "up"'
 	jqb '.down == ["broker"]'
+	run -1 "$PROJECT_ROOT/scripts/deploy/status.sh"
+	assert_line --regexp '^health: DOWN: broker  \(checked .*\)$'
+	assert_line --regexp '^  billing_publisher +up +broker down  \(RabbitMQ is unavailable\)$'
 	private_rabbit_start
 	wait_for 30 health_is_up
 	answers_were_quick
