@@ -13,7 +13,8 @@
 #   rates     SOAK_READ_RATE, SOAK_WRITE_RATE, SOAK_BILL_RATE, SOAK_HOSTILE_RATE
 #             (requests per second; 8, 4, 4 and 1), a new connection per request
 #   ports     TEST_GATEWAY_PORT, TEST_INVENTORY_PORT, TEST_PG_PORT, TEST_RABBIT_PORT when
-#             set, else 48080, 49000, 45532, 46672 (neither the tests' nor the benchmark's)
+#             set, else 27080, 27900, 27432, 27672: neither the tests' nor the
+#             benchmark's, and below the kernel's range for outgoing ports
 #
 # Usage: tests/soak/soak.sh   (make soak [SOAK_SECONDS=N] [BUILD=dir])
 # Exit status: 0 when every target holds, 1 when one was missed or the run failed.
@@ -44,8 +45,8 @@ SOAK_BILL_RATE=${SOAK_BILL_RATE:-4}
 SOAK_HOSTILE_RATE=${SOAK_HOSTILE_RATE:-1}
 SEED_MOVIES=200
 
-export TEST_GATEWAY_PORT=${TEST_GATEWAY_PORT:-48080} TEST_INVENTORY_PORT=${TEST_INVENTORY_PORT:-49000}
-export TEST_PG_PORT=${TEST_PG_PORT:-45532} TEST_RABBIT_PORT=${TEST_RABBIT_PORT:-46672}
+export TEST_GATEWAY_PORT=${TEST_GATEWAY_PORT:-27080} TEST_INVENTORY_PORT=${TEST_INVENTORY_PORT:-27900}
+export TEST_PG_PORT=${TEST_PG_PORT:-27432} TEST_RABBIT_PORT=${TEST_RABBIT_PORT:-27672}
 private_stack_env soak
 BASE_URL=http://127.0.0.1:$API_GATEWAY_PORT
 SOAK_DIR=$STACK_DIR/soak
