@@ -36,7 +36,7 @@ ifneq ($(V),1)
 Q = @
 endif
 
-.PHONY: all install uninstall run reload stop test check test-hosts deps clean bench soak status
+.PHONY: all install uninstall run reload stop test check test-hosts deps clean bench soak fuzz
 all: $(PROGRAMS) $(UNIT_TESTS)
 
 $(BUILD)/%.o: fcgi/%.c
@@ -113,10 +113,6 @@ reload:
 stop:
 	$(Q)scripts/deploy/stop.sh
 
-# This host's PM2 processes and GET /api/health, one part a line; 1 when a part is down.
-status:
-	$(Q)scripts/deploy/status.sh
-
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/lib/test.sh
@@ -136,6 +132,12 @@ soak:
 	$(Q)scripts/deploy/install-deps.sh
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) BUILD=$(BUILD) tests/soak/soak.sh
+
+# make fuzz [FUZZ_SECONDS=30]: tests/fuzz/run.sh builds every libFuzzer target (clang, ASan,
+# UBSan) and runs each for FUZZ_SECONDS seconds; a crash or an oracle failure fails it.
+fuzz:
+	$(Q)scripts/deploy/install-deps.sh clang libclang-rt-14-dev
+	$(Q)WARN='$(WARN)' FUZZ_BUILD=$(BUILD)/fuzz tests/fuzz/run.sh $(or $(FUZZ_SECONDS),30)
 
 test-hosts: deps
 	$(Q)tests/lib/test-hosts.sh
