@@ -1,32 +1,21 @@
-#define _DEFAULT_SOURCE
 #include "message_id.h"
 
 #include <stdint.h>
 #include <stdio.h>
-#include <sys/random.h>
+
+#include "../common/token.h"
 
 int message_id_valid(const char *s, size_t len)
 {
-	if (len == 0 || len > MESSAGE_ID_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] <= ' ' || s[i] > '~')
-			return 0;
-	return 1;
+	return token_valid(s, len, MESSAGE_ID_MAX);
 }
 
 int message_id_generate(char out[MESSAGE_ID_UUID_LEN + 1])
 {
 	uint8_t b[16];
-	size_t got = 0;
 
-	while (got < sizeof(b)) {
-		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-
-		if (n < 0)
-			return -1;
-		got += (size_t)n;
-	}
+	if (token_random(b, sizeof(b)) != 0)
+		return -1;
 	b[6] = (uint8_t)((b[6] & 0x0F) | 0x40);   /* version 4 */
 	b[8] = (uint8_t)((b[8] & 0x3F) | 0x80);   /* RFC 4122 variant */
 	snprintf(out, MESSAGE_ID_UUID_LEN + 1,

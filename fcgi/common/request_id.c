@@ -1,36 +1,25 @@
-#define _DEFAULT_SOURCE
 #include "request_id.h"
 
 #include <stdint.h>
 #include <string.h>
-#include <sys/random.h>
+
+#include "token.h"
 
 /* One per thread: every worker serves one request at a time. */
 static _Thread_local char current[REQUEST_ID_MAX + 1];
 
 int request_id_valid(const char *s, size_t len)
 {
-	if (len == 0 || len > REQUEST_ID_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] <= ' ' || s[i] > '~')
-			return 0;
-	return 1;
+	return token_valid(s, len, REQUEST_ID_MAX);
 }
 
 int request_id_generate(char out[REQUEST_ID_FRESH_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	uint8_t b[REQUEST_ID_FRESH_LEN / 2];
-	size_t got = 0;
 
-	while (got < sizeof(b)) {
-		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-
-		if (n < 0)
-			return -1;
-		got += (size_t)n;
-	}
+	if (token_random(b, sizeof(b)) != 0)
+		return -1;
 	for (size_t i = 0; i < sizeof(b); i++) {
 		out[2 * i] = hex[b[i] >> 4];
 		out[2 * i + 1] = hex[b[i] & 15];
