@@ -119,11 +119,22 @@ test: deps
 
 check: test
 
+# The benchmark's own programs (scripts/bench/tools): the FastCGI and broker ceilings.
+BENCH_TOOLS = $(BUILD)/bench/fcgi_fixed $(BUILD)/bench/amqp_confirm_bench
+$(BUILD)/bench/fcgi_fixed: scripts/bench/tools/fcgi_fixed.c $(COMMON_A)
+$(BUILD)/bench/fcgi_fixed: LDLIBS = $(call pkg_libs,json-c fcgi) -lpthread
+$(BUILD)/bench/amqp_confirm_bench: scripts/bench/tools/amqp_confirm_bench.c
+$(BUILD)/bench/amqp_confirm_bench: LDLIBS = $(call pkg_libs,librabbitmq) -lpthread
+$(BENCH_TOOLS):
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # make bench [QUICK=1] [PROFILE=1]: scripts/bench/bench.sh, results in docs/bench/
 # (QUICK: a smoke run; PROFILE: perf profiles of the wrk scenarios too).
 bench:
 	$(Q)scripts/deploy/install-deps.sh $(if $(filter-out 0,$(PROFILE)),linux-perf)
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_TOOLS)
 	$(Q)QUICK=$(QUICK) PROFILE=$(PROFILE) BUILD=$(BUILD) scripts/bench/bench.sh
 
 # make soak [SOAK_SECONDS=600]: tests/soak/soak.sh, mixed traffic through a printed fault

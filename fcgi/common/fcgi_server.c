@@ -138,7 +138,12 @@ int fcgi_server_run(const struct fcgi_app *app, int threads)
 		if (listen_addr != NULL && !listener_await_sibling(listen_fd, SIBLING_WAIT_MS))
 			log_info("no other instance listens on %s", listen_addr);
 	}
-	FCGX_ShutdownPending();
+	/*
+	 * A unix socket's queue goes to no sibling: the workers accept what is queued there
+	 * (no new connect reaches it now), then accept() fails and they leave.
+	 */
+	if (!listener_is_unix(listen_fd))
+		FCGX_ShutdownPending();
 	/* Wakes every thread blocked in accept(); each finishes its request first. */
 	if (shutdown(listen_fd, SHUT_RDWR) != 0 && errno != ENOTCONN)
 		log_warn("shutdown of the listening socket");

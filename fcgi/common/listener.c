@@ -1,12 +1,15 @@
 #define _DEFAULT_SOURCE     /* SO_REUSEPORT */
 #include "listener.h"
 
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +18,70 @@
 #define LISTEN_BACKLOG 1024
 #define TCP_LISTEN_STATE 0x0A     /* TCP_LISTEN as /proc/net/tcp prints it */
 #define SIBLING_POLL_MS 10
+#define UNIX_PREFIX "unix:"
+
+/*
+ * The unix socket this process listens on: the path it published and the file the bind
+ * made, to tell whether the path still names it (a process has one listener).
+ */
+static struct {
+	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	dev_t dev;
+	ino_t ino;
+} own_unix = { .fd = -1 };
+
+/*
+ * Binds a name of its own beside path (mode 0666: the directory decides who may
+ * connect), listens, then renames it over path in one step: a connect finds the old
+ * instance or this one, never nothing.
+ */
+static int unix_listener_open(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, n;
+
+	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s.%ld", path, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path) || strlen(path) >= sizeof(own_unix.path)) {
+		log_warnx("listen address unix:%s: the path is too long", path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_warn("socket");
+		return -1;
+	}
+	if ((unlink(sun.sun_path) == 0 || errno == ENOENT) &&
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
+	    chmod(sun.sun_path, 0666) == 0 && stat(sun.sun_path, &st) == 0 &&
+	    listen(fd, LISTEN_BACKLOG) == 0 && rename(sun.sun_path, path) == 0) {
+		own_unix.fd = fd;
+		own_unix.dev = st.st_dev;
+		own_unix.ino = st.st_ino;
+		memcpy(own_unix.path, path, strlen(path) + 1);
+		return fd;
+	}
+	log_warn("listen on unix:%s", path);
+	if (unlink(sun.sun_path) != 0 && errno != ENOENT)
+		log_warn("unlink %s", sun.sun_path);
+	close(fd);
+	return -1;
+}
+
+/* 1 while own_unix.path names this process's socket. */
+static int unix_path_is_own(void)
+{
+	struct stat st;
+
+	return stat(own_unix.path, &st) == 0 && st.st_dev == own_unix.dev &&
+	       st.st_ino == own_unix.ino;
+}
+
+int listener_is_unix(int fd)
+{
+	return fd >= 0 && fd == own_unix.fd;
+}
 
 int listener_open(const char *addr)
 {
@@ -24,6 +91,8 @@ int listener_open(const char *addr)
 	size_t hlen;
 	int fd = -1, rc, one = 1;
 
+	if (strncmp(addr, UNIX_PREFIX, strlen(UNIX_PREFIX)) == 0)
+		return unix_listener_open(addr + strlen(UNIX_PREFIX));
 	if (colon == NULL || colon[1] == '\0') {
 		log_warnx("listen address %s: expected host:port", addr);
 		return -1;
@@ -106,6 +175,8 @@ int listener_has_sibling(int fd)
 	int listeners = 0;
 	FILE *f;
 
+	if (listener_is_unix(fd))
+		return !unix_path_is_own();
 	if (proc_net_key(fd, key, sizeof(key), &table) != 0)
 		return -1;
 	f = fopen(table, "r");
@@ -142,5 +213,9 @@ int listener_await_sibling(int fd, int timeout_ms)
 		return 0;
 	while ((found = listener_has_sibling(fd)) == 0 && elapsed_ms(&start) < timeout_ms)
 		nanosleep(&tick, NULL);
+	/* Nobody took the path over: new connects now fail (ENOENT) and go elsewhere. */
+	if (listener_is_unix(fd) && found != 1 && unix_path_is_own() &&
+	    unlink(own_unix.path) != 0)
+		log_warn("unlink %s", own_unix.path);
 	return found == 1;
 }

@@ -3,21 +3,36 @@
  * SO_REUSEPORT, so one can be replaced while the others keep serving: with the sysctl
  * net.ipv4.tcp_migrate_req = 1 the kernel hands the connections still queued on a
  * closing listener to a sibling instead of resetting them.
+ *
+ * A unix socket ("unix:PATH") cannot be shared that way: each instance has a path of its
+ * own (PATH, one per instance), and a replacement takes the path over with a rename. A
+ * stopping instance whose path was taken over, or which removed it, gets no new
+ * connection, and its workers accept what is still queued before they leave.
  */
 #ifndef COMMON_LISTENER_H
 #define COMMON_LISTENER_H
 
-/* Binds and listens on "host:port" ("[v6]:port", "*:port"); -1 on failure (logged). */
+/*
+ * Binds and listens on "host:port" ("[v6]:port", "*:port") or "unix:PATH"; -1 on
+ * failure (logged).
+ */
 int listener_open(const char *addr);
 
-/* 1 when another socket listens on fd's exact address, 0 when none, -1 when unknown. */
+/* 1 when fd is the unix socket listener_open made. */
+int listener_is_unix(int fd);
+
+/*
+ * 1 when another socket listens on fd's exact address (for a unix socket: its path names
+ * another socket now, or nothing), 0 when none, -1 when unknown.
+ */
 int listener_has_sibling(int fd);
 
 /*
  * Waits until a sibling listens on fd's address, or timeout_ms passes. A daemon calls it
  * on SIGTERM before it closes its listener: during a rolling restart the replacement
  * may still be starting, and closing the last listener would refuse connections.
- * Returns 1 when a sibling was found.
+ * Returns 1 when a sibling was found. A unix socket's path that no one took over is
+ * removed before it returns.
  */
 int listener_await_sibling(int fd, int timeout_ms);
 

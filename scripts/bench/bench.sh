@@ -7,8 +7,14 @@
 #              (d) POST /api/billing    (e) drain of 20,000 queued orders into billing_db
 #              (r) GET /api/movies/:id for 20 s during a rolling restart of the inventory
 #                  tier and a graceful gateway reload (failed requests, 1-s rates)
-#   ceilings   (g) lighttpd serving a small static file  (h) pgbench -S, 8 clients
-#              (i) single-row INSERT commits, 32 clients
+#              (u) (a) through a side gateway whose inventory instances listen on unix
+#                  sockets instead of TCP: the transport A/B, beside (a) in the same run
+#   ceilings   (g) lighttpd serving a small static file
+#              (h) pgbench -S, (i) single-row INSERT commits: each the best of TCP and
+#                  unix socket, -M simple and prepared, 8 and 32 clients
+#              (j) RabbitMQ alone: persistent messages with confirms, 32 in flight
+#              (k) lighttpd and FastCGI alone: a responder with a fixed answer, no
+#                  database, over TCP and over unix sockets
 #   memory     RSS of the four processes before and after, and during a 1M-request soak
 #
 # wrk: 2 threads, 32 connections, 10 s after a 2 s warm-up; every wrk and pgbench figure
@@ -27,8 +33,9 @@
 # This file: options, the scenario list and the order of the run. Beside it: numbers.sh
 # (arithmetic, formatting), teardown.sh (stopping the stack on exit), measure.sh (wrk and
 # pgbench rounds, medians), resources.sh (/proc CPU and RSS, perf), scenarios.sh (set-up
-# and what each scenario does), rolling.sh ((r) and its results), report.sh and
-# targets.sh (results.md, chart.png).
+# and what each scenario does), ceilings.sh ((h) to (k), each the best of several ways),
+# sidecars.sh (the side gateways of (k) and (u)), rolling.sh ((r) and its results),
+# report.sh and targets.sh (results.md, chart.png).
 set -euo pipefail
 # shellcheck source=scripts/deploy/env.sh
 source "$(dirname "$0")/../deploy/env.sh"
@@ -77,6 +84,10 @@ source "$BENCH_DIR/measure.sh"
 source "$BENCH_DIR/resources.sh"
 # shellcheck source=scripts/bench/scenarios.sh
 source "$BENCH_DIR/scenarios.sh"
+# shellcheck source=scripts/bench/ceilings.sh
+source "$BENCH_DIR/ceilings.sh"
+# shellcheck source=scripts/bench/sidecars.sh
+source "$BENCH_DIR/sidecars.sh"
 # shellcheck source=scripts/bench/rolling.sh
 source "$BENCH_DIR/rolling.sh"
 # shellcheck source=scripts/bench/report.sh
@@ -93,18 +104,22 @@ declare -A LABEL=(
 	[d]="(d) POST /api/billing through the gateway (confirmed)"
 	[e]="(e) drain of queued orders into billing_db"
 	[g]="(g) ceiling: lighttpd, static JSON file"
-	[h]="(h) ceiling: pgbench -S, 8 clients"
-	[i]="(i) ceiling: single-row INSERT commits, 32 clients"
+	[h]="(h) ceiling: pgbench -S, best way"
+	[i]="(i) ceiling: single-row INSERT commits, best way"
+	[j]="(j) ceiling: RabbitMQ, persistent messages with confirms, 32 in flight"
+	[k]="(k) ceiling: lighttpd + FastCGI, fixed answer, best transport"
+	[u]="(u) GET /api/movies/:id, inventory over unix sockets (side gateway)"
 	[r]="(r) GET /api/movies/:id during a rolling restart and a gateway reload"
 )
 declare -A SHORT=(
 	[a]="(a) GET /movies/:id" [b]="(b) GET /movies" [c]="(c) POST /movies"
 	[d]="(d) POST /billing" [e]="(e) drain" [g]="(g) static file"
-	[h]="(h) pgbench -S" [i]="(i) INSERT commit" [r]="(r) rolling restart"
+	[h]="(h) pgbench -S" [i]="(i) INSERT commit" [j]="(j) broker alone"
+	[k]="(k) FastCGI alone" [u]="(u) GET, unix" [r]="(r) rolling restart"
 )
 declare -A UNIT=([a]=req/s [b]=req/s [c]=req/s [d]=req/s [e]=msg/s [g]=req/s [h]=tx/s [i]=tx/s
-	[r]=req/s)
-SCENARIOS=(a b c d e g h i r)
+	[j]=msg/s [k]=req/s [u]=req/s [r]=req/s)
+SCENARIOS=(a u b c d e g h i j k r)
 # The four processes whose memory is measured, in the order of process_pids.
 PROCESSES=(lighttpd inventory_app billing_publisher billing_app)
 
@@ -137,7 +152,7 @@ run_scenario() {
 
 main() {
 	local tool missed
-	for tool in wrk pgbench gnuplot psql curl; do
+	for tool in wrk pgbench gnuplot psql curl "$TOOLS_DIR/fcgi_fixed" "$TOOLS_DIR/amqp_confirm_bench"; do
 		command -v "$tool" > /dev/null || { echo "bench: $tool is missing" >&2; exit 1; }
 	done
 	LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -146,13 +161,17 @@ main() {
 	echo "== seeding $MOVIES movies and bench_db (pgbench scale $PGBENCH_SCALE)"
 	seed_movies
 	prepare_bench_db
+	sidecars_up
 	snapshot_rss before
 
 	run_scenario g ceiling_static
+	run_scenario k ceiling_fcgi
 	run_scenario a scenario_get_by_id
+	run_scenario u scenario_get_by_id_unix
 	run_scenario b scenario_list
 	run_scenario c scenario_post_movie
 	run_scenario d scenario_billing
+	run_scenario j ceiling_broker
 	run_scenario e scenario_drain
 	run_scenario h ceiling_pk_read
 	run_scenario i ceiling_insert

@@ -99,21 +99,17 @@ run_wrk() {
 
 # ---- pgbench -------------------------------------------------------------------
 
-# pgbench_ ARGS...: pgbench on bench_db, same server and user as the inventory.
+# pgbench_ ARGS...: pgbench on bench_db. PGBENCH_VIA=tcp: over TCP as the inventory's
+# user, as the programs connect; unix: over the server's unix socket, as the postgres
+# superuser (the only role the socket lets in, by peer).
+PGBENCH_VIA=tcp
 pgbench_() {
-	PGPASSWORD=$POSTGRES_PASSWORD pgbench -h "$POSTGRES_HOST" -p "$POSTGRES_PORT" \
-		-U "$POSTGRES_USER" "$@" bench_db
-}
-
-# run_pgbench KEY CLIENTS ARGS...: warm-up, then ROUNDS measured runs, each with a
-# per-transaction log for the latency percentiles.
-run_pgbench() {
-	local key=$1 clients=$2
-	shift 2
-	if [ "$WARMUP" -gt 0 ]; then
-		pgbench_ -c "$clients" -j "$THREADS" -T "$WARMUP" "$@" > /dev/null 2>&1
+	if [ "$PGBENCH_VIA" = unix ]; then
+		runuser -u postgres -- pgbench -h "$STACK_DIR/pg" -p "$POSTGRES_PORT" "$@" bench_db
+	else
+		PGPASSWORD=$POSTGRES_PASSWORD pgbench -h "$POSTGRES_HOST" -p "$POSTGRES_PORT" \
+			-U "$POSTGRES_USER" "$@" bench_db
 	fi
-	rounds "$key" pgbench_round "$clients" "$@"
 }
 
 # pgbench_round KEY ROUND CLIENTS ARGS...: one measured pgbench run; saves its numbers.
@@ -123,6 +119,7 @@ pgbench_round() {
 	shift 3
 	rm -rf "$logs"
 	mkdir -p "$logs"
+	[ "$PGBENCH_VIA" = tcp ] || chown postgres "$logs"
 	cpu_before=$(cpu_sample)
 	pgbench_ -c "$clients" -j "$THREADS" -T "$PGBENCH_SECONDS" -l --log-prefix="$logs/tx" "$@" \
 		> "$out" 2>&1

@@ -22,7 +22,7 @@ cpu_table() {
 	local key c columns=("machine busy" "${CPU_PARTS[@]}" "rest (wrk or pgbench, kernel)" total)
 	printf '| scenario |'; printf ' %s |' "${columns[@]}"; echo
 	printf '|---|'; printf -- '---:|%.0s' "${columns[@]}"; echo
-	for key in a b c d g h i; do
+	for key in a u b c d g h i j k; do
 		[ -s "$WORK/result/$key.cpu" ] || continue
 		read -r -a c < "$WORK/result/$key.cpu"
 		printf '| %s | %s %% |' "${SHORT[$key]}" "${c[0]}"; printf ' %s |' "${c[@]:1}"; echo
@@ -103,6 +103,12 @@ write_results() {
 		echo
 		info_ratios
 		echo
+		echo "## Ceilings: every way tried"
+		echo
+		echo "Each way ran once; the best then ran the measured rounds."
+		echo
+		ways_section
+		echo
 		echo "## Rolling restart under load"
 		echo
 		rolling_section
@@ -143,7 +149,7 @@ draw_chart() {
 		rate=$(result "$key" rate)
 		# (r) measures failures during restarts, not a speed to set beside the ceilings.
 		if [ -z "$rate" ] || [ "$key" = r ]; then continue; fi
-		printf '%s\t%s\t%s\n' "${SHORT[$key]}" "$rate" "$([[ $key =~ [ghi] ]] && echo 2 || echo 1)" >> "$data"
+		printf '%s\t%s\t%s\n' "${SHORT[$key]}" "$rate" "$([[ $key =~ [ghijk] ]] && echo 2 || echo 1)" >> "$data"
 	done
 	[ -s "$data" ] || return 0
 	gnuplot -e "datafile='$data'; outfile='$OUT/chart.png'; subtitle='$(nproc) cores, $(date -u +%Y-%m-%d), wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s'" \

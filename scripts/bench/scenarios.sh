@@ -134,12 +134,6 @@ SQL
 	save_result e "$(calc "$ORDERS * 1000 / $((end - start))")" - - 0 0
 }
 
-# (h) The ceiling of a primary-key read.
-ceiling_pk_read() { run_pgbench h 8 -S; }
-
-# (i) The ceiling of a durable write: single-row INSERT commits.
-ceiling_insert() { run_pgbench i 32 -n -f "$BENCH_DIR/insert.sql"; }
-
 # soak_sample ELAPSED: one line of the soak table (requests counted in the access log).
 soak_sample() {
 	local served

@@ -6,6 +6,7 @@
 cleanup() {
 	local status=$? pids
 	read -r -a pids <<< "$(cat "$PM2_HOME/pm2.pid" 2>/dev/null || true) $(process_pids)"
+	sidecars_down
 	private_stack_down
 	stop_leftovers "${pids[@]}"
 	if [ "$status" = 1 ] || [ "$status" -gt 2 ]; then

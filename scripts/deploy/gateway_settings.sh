@@ -16,13 +16,19 @@ lighttpd_string() {
 	printf '"%s"' "$value"
 }
 
-# inventory_backends: one lighttpd backend per host:port of INVENTORY_FCGI_ADDR.
+# inventory_backends: one lighttpd backend per host:port (or unix:PATH, a local socket)
+# of INVENTORY_FCGI_ADDR.
 inventory_backends() {
 	local addrs addr host port sep=''
 	IFS=', ' read -r -a addrs <<<"$INVENTORY_FCGI_ADDR"
 	[ ${#addrs[@]} -gt 0 ] || { echo "INVENTORY_FCGI_ADDR is empty" >&2; return 1; }
 	printf '(\n'
 	for addr in "${addrs[@]}"; do
+		if [[ $addr == unix:/* && $addr != *[\"\\]* ]]; then
+			printf '%s    var.inventory_backend + ( "socket" => "%s" )' "$sep" "${addr#unix:}"
+			sep=$',\n'
+			continue
+		fi
 		host=${addr%:*} port=${addr##*:}
 		host=${host#[} host=${host%]}
 		if [ -z "$host" ] || [[ ! $port =~ ^[0-9]+$ ]] || [[ $host == *[\"\\]* ]]; then

@@ -1,0 +1,99 @@
+# shellcheck shell=bash
+# Sourced by bench.sh: side gateways beside the stack, for (k) and the transport A/B (u).
+# A side gateway is scripts/deploy/gateway.sh (the same lighttpd.conf and settings) with
+# its own port and RUN_DIR, and /api/movies sent to the side backends started here:
+#   fixed-tcp   tools/fcgi_fixed x INVENTORY_INSTANCES on one TCP port (SO_REUSEPORT)
+#   fixed-unix  tools/fcgi_fixed x INVENTORY_INSTANCES, a unix socket each
+#   inv-unix    inventory_app x INVENTORY_INSTANCES, a unix socket each, up during (u)
+#               alone while the stack's own inventory is stopped: (u) is (a) over unix
+#               sockets instead of TCP, with as many database connections, beside (a)
+# Stopped by teardown.sh (SIDE_PIDS).
+
+SIDE_PIDS=()
+SIDE_FIXED_TCP_PORT=$((API_GATEWAY_PORT + 1))
+SIDE_FIXED_UNIX_PORT=$((API_GATEWAY_PORT + 2))
+SIDE_INVENTORY_UNIX_PORT=$((API_GATEWAY_PORT + 3))
+SIDE_FIXED_TCP_ADDR=127.0.0.1:$((${INVENTORY_FCGI_ADDR##*:} + 1))
+
+# side_backend LOG ADDR_VAR ADDR PROGRAM: one backend process, in the background; its
+# pid also goes into the pids file beside LOG.
+side_backend() {
+	env "$2=$3" FIXED_THREADS="$INVENTORY_THREADS" "$4" >> "$1" 2>&1 &
+	SIDE_PIDS+=($!)
+	echo $! >> "$(dirname "$1")/pids"
+}
+
+# side_backends NAME PROGRAM ADDR_VAR TRANSPORT: INVENTORY_INSTANCES processes of
+# PROGRAM on one TCP address (TRANSPORT tcp) or a unix socket each (unix); SIDE_LIST is
+# the backend list for the side gateway.
+side_backends() {
+	local dir=$WORK/side/$1 i list=()
+	mkdir -p "$dir"
+	for ((i = 0; i < ${INVENTORY_INSTANCES:-2}; i++)); do
+		if [ "$4" = tcp ]; then
+			side_backend "$dir/backend.log" "$3" "$SIDE_FIXED_TCP_ADDR" "$2"
+			list=("$SIDE_FIXED_TCP_ADDR")
+		else
+			side_backend "$dir/backend.log" "$3" "unix:$dir/backend-$i.sock" "$2"
+			list+=("unix:$dir/backend-$i.sock")
+		fi
+	done
+	SIDE_LIST=$(IFS=,; echo "${list[*]}")
+}
+
+# side_gateway NAME PORT BACKENDS: a gateway on PORT sending /api/movies to BACKENDS.
+side_gateway() {
+	local run=$WORK/side/$1/run
+	mkdir -p "$run"
+	RUN_DIR=$run API_GATEWAY_PORT=$2 INVENTORY_FCGI_ADDR=$3 \
+		"$PROJECT_ROOT/scripts/deploy/gateway.sh" > "$WORK/side/$1/gateway.log" 2>&1 &
+	SIDE_PIDS+=($!)
+	echo $! >> "$WORK/side/$1/pids"
+}
+
+# side_down NAME: stops that side gateway and its backends.
+side_down() {
+	local pids
+	mapfile -t pids < "$WORK/side/$1/pids"
+	kill "${pids[@]}" 2>/dev/null || true
+	wait "${pids[@]}" 2>/dev/null || true
+}
+
+# side_up NAME PORT PROGRAM ADDR_VAR TRANSPORT PATH: backends, their gateway, and a wait
+# until PATH answers through it.
+side_up() {
+	side_backends "$1" "$3" "$4" "$5"
+	side_gateway "$1" "$2" "$SIDE_LIST"
+	wait_for 30 curl -fsS -o /dev/null "http://127.0.0.1:$2$6" ||
+		{ echo "side gateway $1 did not come up" >&2; tail -n 20 "$WORK/side/$1"/*.log >&2; return 1; }
+}
+
+# sidecars_up: the side gateways of (k), when it is selected.
+sidecars_up() {
+	selected k || return 0
+	side_up fixed-tcp "$SIDE_FIXED_TCP_PORT" "$TOOLS_DIR/fcgi_fixed" FIXED_FCGI_ADDR tcp /api/movies/1
+	side_up fixed-unix "$SIDE_FIXED_UNIX_PORT" "$TOOLS_DIR/fcgi_fixed" FIXED_FCGI_ADDR unix /api/movies/1
+}
+
+# (u) (a) through a side gateway whose inventory instances listen on unix sockets, with
+# the stack's own inventory stopped meanwhile (the same number of database connections).
+scenario_get_by_id_unix() {
+	local status=0
+	"$PM2" stop inventory_app > /dev/null
+	side_up inv-unix "$SIDE_INVENTORY_UNIX_PORT" "$BUILD_DIR/inventory_app" \
+		INVENTORY_FCGI_ADDR unix "/api/movies/$FIRST_ID" &&
+		BASE_URL=http://127.0.0.1:$SIDE_INVENTORY_UNIX_PORT run_wrk u get_by_id.lua \
+			"/api/movies/$FIRST_ID" "$FIRST_ID" "$LAST_ID" || status=$?
+	side_down inv-unix
+	"$PM2" start inventory_app > /dev/null
+	wait_for 30 curl -fsS -o /dev/null "$BASE_URL/api/movies/$FIRST_ID" || status=1
+	return "$status"
+}
+
+# sidecars_down: every side process, then their leftovers' sockets.
+sidecars_down() {
+	[ "${#SIDE_PIDS[@]}" -gt 0 ] || return 0
+	kill "${SIDE_PIDS[@]}" 2>/dev/null || true
+	wait "${SIDE_PIDS[@]}" 2>/dev/null || true
+	SIDE_PIDS=()
+}
