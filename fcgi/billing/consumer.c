@@ -10,10 +10,10 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "../common/env.h"
 #include "../common/log.h"
+#include "../common/signals.h"
 #include "../common/request_id.h"
 #include "broker.h"
 #include "order_batch.h"
@@ -24,8 +24,6 @@
 #define IDLE_TICK_MS 200       /* how often an idle consumer looks at the stop flag */
 #define STABLE_SESSION_S 30    /* a session this long resets the backoff */
 
-static volatile sig_atomic_t stop_requested;
-
 struct consumer {
 	struct broker_config cfg;
 	struct broker *link;       /* consumes */
@@ -35,36 +33,25 @@ struct consumer {
 	int prefetch;
 	int batch_wait_ms;         /* how long a partial batch waits for more */
 	int backoff_s;
+	sigset_t signals;          /* blocked; taken between deliveries (signals.h) */
+	int stop_requested;        /* a SIGTERM or SIGINT came */
 	unsigned long stored, dead_lettered;
 };
 
 enum run_end { RUN_CONTINUE, RUN_STOPPED, RUN_BROKER_LOST, RUN_DB_LOST };
 
-static void on_stop_signal(int sig)
+/* Whether a stop signal came, waiting up to timeout_ms for one. */
+static int stop_signalled(struct consumer *c, int timeout_ms)
 {
-	(void)sig;
-	stop_requested = 1;
+	if (!c->stop_requested && signals_await_stop(&c->signals, timeout_ms) != 0)
+		c->stop_requested = 1;
+	return c->stop_requested;
 }
 
-static void install_signal_handlers(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal;
-	if (sigemptyset(&sa.sa_mask) != 0 || sigaction(SIGTERM, &sa, NULL) != 0 ||
-	    sigaction(SIGINT, &sa, NULL) != 0)
-		fatal("sigaction");
-	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) != 0)
-		fatal("sigaction");
-}
-
-/* Sleeps the current backoff in one-second steps (so a stop is noticed), then doubles it. */
+/* Waits the current backoff (a stop signal ends the wait), then doubles it. */
 static void pause_backoff(struct consumer *c)
 {
-	for (int i = 0; i < c->backoff_s && !stop_requested; i++)
-		sleep(1);
+	stop_signalled(c, c->backoff_s * 1000);
 	c->backoff_s = c->backoff_s * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : c->backoff_s * 2;
 }
 
@@ -203,7 +190,7 @@ static enum run_end consume(struct consumer *c)
 {
 	enum run_end end;
 
-	while (!stop_requested) {
+	while (!stop_signalled(c, 0)) {
 		int wait_ms = c->batch.deliveries > 0 ? c->batch_wait_ms : IDLE_TICK_MS;
 		struct timeval tv = { wait_ms / 1000, (wait_ms % 1000) * 1000 };
 		amqp_envelope_t env;
@@ -240,7 +227,7 @@ static enum run_end consume(struct consumer *c)
 
 static void run(struct consumer *c)
 {
-	while (!stop_requested) {
+	while (!stop_signalled(c, 0)) {
 		time_t started;
 		enum run_end end;
 
@@ -266,7 +253,7 @@ static void run(struct consumer *c)
 		order_batch_clear(&c->batch);
 		if (time(NULL) - started >= STABLE_SESSION_S)
 			c->backoff_s = 1;
-		if (stop_requested)
+		if (stop_signalled(c, 0))
 			return;
 		log_warnx("%s; messages in hand returned to the queue, reconnecting in %d s",
 			  end == RUN_DB_LOST ? "PostgreSQL failed" : "RabbitMQ connection lost",
@@ -286,7 +273,7 @@ int main(void)
 	c.batch_wait_ms = (int)env_long("BILLING_BATCH_WAIT_MS", 20, 1, 1000);
 	if (broker_config_from_env(&c.cfg) != 0)
 		return 1;
-	install_signal_handlers();
+	signals_block(&c.signals);
 	c.link = broker_new(&c.cfg, 0);
 	c.dead_link = broker_new(&c.cfg, 1);
 	c.store = order_store_new();

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "env.h"
 #include "listener.h"
 #include "log.h"
+#include "signals.h"
 #include "request_id.h"
 
 /*
@@ -89,7 +89,7 @@ int fcgi_server_run(const struct fcgi_app *app, int threads)
 {
 	const char *listen_addr = NULL;    /* NULL: the socket on fd 0 */
 	struct worker_thread *pool;
-	sigset_t stop_signals;
+	sigset_t handled;
 	int listen_fd = 0, started = 0, sig = 0;
 
 	if (FCGX_Init() != 0)
@@ -102,15 +102,11 @@ int fcgi_server_run(const struct fcgi_app *app, int threads)
 	}
 
 	/*
-	 * libfcgi's own SIGTERM handler only sets a flag that threads blocked in accept()
-	 * never see. Block the signals everywhere and wait for them here instead.
+	 * libfcgi's own TERM and USR1 handlers only set a flag that makes each worker leave
+	 * after its next request. Block every signal we handle, before any thread starts,
+	 * and take them here instead (signals.h).
 	 */
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGTERM);
-	sigaddset(&stop_signals, SIGINT);
-	if (pthread_sigmask(SIG_BLOCK, &stop_signals, NULL) != 0)
-		fatalx("pthread_sigmask failed");
-	signal(SIGPIPE, SIG_IGN);
+	signals_block(&handled);
 
 	if (listen_addr != NULL) {
 		listen_fd = listener_open(listen_addr);
@@ -132,8 +128,7 @@ int fcgi_server_run(const struct fcgi_app *app, int threads)
 	if (started > 0) {
 		log_info("serving on %s with %d threads", listen_addr ? listen_addr : "fd 0",
 			 started);
-		if (sigwait(&stop_signals, &sig) != 0)
-			log_warnx("sigwait failed");
+		sig = signals_await_stop(&handled, -1);
 		log_info("shutting down on signal %d", sig);
 		if (listen_addr != NULL && !listener_await_sibling(listen_fd, SIBLING_WAIT_MS))
 			log_info("no other instance listens on %s", listen_addr);
