@@ -68,6 +68,8 @@ $(BUILD)/tests/test_movie_input: $(INVENTORY_A) $(COMMON_A)
 $(BUILD)/tests/test_movie_input: LDLIBS = $(call pkg_libs,json-c)
 $(BUILD)/tests/test_order $(BUILD)/tests/test_billing_ids: $(BILLING_A) $(COMMON_A)
 $(BUILD)/tests/test_order $(BUILD)/tests/test_billing_ids: LDLIBS = $(call pkg_libs,json-c librabbitmq)
+$(BUILD)/tests/test_daemon_limits: $(BILLING_A) $(COMMON_A)
+$(BUILD)/tests/test_daemon_limits: LDLIBS = $(call pkg_libs,json-c librabbitmq)
 $(BUILD)/tests/%: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")

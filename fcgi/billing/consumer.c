@@ -278,6 +278,8 @@ int main(void)
 	c.dead_link = broker_new(&c.cfg, 1);
 	c.store = order_store_new();
 	order_batch_init(&c.batch, (size_t)batch_size);
+	c.batch.max_body = (size_t)env_long("BILLING_MESSAGE_MAX_KB",
+					    ORDER_BATCH_MAX_BODY_DEFAULT / 1024, 1, 131072) * 1024;
 	c.backoff_s = 1;
 
 	run(&c);

@@ -12,6 +12,7 @@ void order_batch_init(struct order_batch *b, size_t cap)
 {
 	memset(b, 0, sizeof(*b));
 	b->cap = cap;
+	b->max_body = ORDER_BATCH_MAX_BODY_DEFAULT;
 	b->rows = calloc(cap, sizeof(*b->rows));
 	b->dead = calloc(cap, sizeof(*b->dead));
 	if (b->rows == NULL || b->dead == NULL)
@@ -110,6 +111,21 @@ static void delivery_request_id(const amqp_basic_properties_t *p,
 	}
 }
 
+/* A message over max_body: its id from the properties alone, its body cut to max_body. */
+static void too_large(struct order_batch *b, const amqp_envelope_t *env, const char *rid)
+{
+	char id[MESSAGE_ID_MAX + 1] = "", reason[160];
+	const char *detail;
+
+	if (order_batch_message_id(&env->message.properties, NULL, id, &detail) != 0)
+		id[0] = '\0';
+	snprintf(reason, sizeof(reason),
+		 "message of %lu bytes is over the %lu-byte limit; only its first %lu bytes are kept",
+		 (unsigned long)env->message.body.len, (unsigned long)b->max_body,
+		 (unsigned long)b->max_body);
+	add_dead(b, env->message.body.bytes, b->max_body, id, rid, reason);
+}
+
 void order_batch_add(struct order_batch *b, const amqp_envelope_t *env)
 {
 	const amqp_bytes_t *body = &env->message.body;
@@ -121,6 +137,10 @@ void order_batch_add(struct order_batch *b, const amqp_envelope_t *env)
 	b->deliveries++;
 	b->last_tag = env->delivery_tag;
 	delivery_request_id(&env->message.properties, rid);
+	if (body->len > b->max_body) {
+		too_large(b, env, rid);
+		return;
+	}
 	root = json_parse_object(body->bytes, body->len, &detail);
 	if (order_batch_message_id(&env->message.properties, root, id, &id_detail) != 0)
 		id[0] = '\0';

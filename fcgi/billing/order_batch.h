@@ -28,8 +28,13 @@ struct order_batch {
 	size_t cap;            /* deliveries per batch */
 	size_t deliveries;     /* nrows + ndead, before rows are rejected by the database */
 	uint64_t last_tag;     /* delivery tag of the newest delivery */
+	size_t max_body;       /* larger messages are neither parsed nor kept whole */
 };
 
+/* An order is a few hundred bytes; 64 KiB is the publisher's own body limit. */
+#define ORDER_BATCH_MAX_BODY_DEFAULT (64 * 1024)
+
+/* An empty batch of cap deliveries, with max_body ORDER_BATCH_MAX_BODY_DEFAULT. */
 void order_batch_init(struct order_batch *b, size_t cap);
 void order_batch_free(struct order_batch *b);
 void order_batch_clear(struct order_batch *b);
@@ -39,7 +44,8 @@ int order_batch_full(const struct order_batch *b);
  * Files a delivery. Its message_id is the AMQP property or, when that is absent, the
  * body's "message_id" member; a message with neither is a dead letter, because an
  * order without a stable id could be stored twice on redelivery. Its request id is the
- * x-request-id header when that is a valid one.
+ * x-request-id header when that is a valid one. A body over max_body is a dead letter at
+ * once, unparsed, and only its first max_body bytes are kept.
  */
 void order_batch_add(struct order_batch *b, const amqp_envelope_t *env);
 
