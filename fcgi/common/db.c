@@ -10,10 +10,17 @@
 #include "env.h"
 #include "log.h"
 
+/*
+ * A statement still running when the gateway gives up (lighttpd's read-timeout, 30 s)
+ * only holds a connection and a worker: PostgreSQL cancels it a little before.
+ */
+#define STATEMENT_TIMEOUT_MS_DEFAULT 25000
+
 struct db {
 	PGconn *conn;
-	const char *keys[8];
-	const char *values[8];
+	const char *keys[10];
+	const char *values[10];
+	char options[64];      /* the session settings sent at connect time */
 	const struct db_stmt *stmts;
 	int nstmts;
 	int was_down;          /* log "connected" again only after an outage */
@@ -32,8 +39,11 @@ struct db *db_new(const char *env_prefix, const char *app_name,
 {
 	struct db *db = calloc(1, sizeof(*db));
 	const char *keys[] = { "host", "port", "dbname", "user", "password",
-			       "connect_timeout", "application_name", NULL };
+			       "connect_timeout", "application_name", "client_encoding",
+			       "options", NULL };
 	const char *suffixes[] = { "HOST", "PORT", "DB", "USER", "PASSWORD" };
+	long timeout_ms = env_long("DB_STATEMENT_TIMEOUT_MS", STATEMENT_TIMEOUT_MS_DEFAULT, 0,
+				   3600000);
 
 	if (db == NULL)
 		fatalx("out of memory");
@@ -41,7 +51,11 @@ struct db *db_new(const char *env_prefix, const char *app_name,
 		db->values[i] = db_var(env_prefix, suffixes[i]);
 	db->values[5] = "5";
 	db->values[6] = app_name;
-	db->values[7] = NULL;
+	/* Text is UTF-8 both ways whatever PGCLIENTENCODING or the server's default says. */
+	db->values[7] = "UTF8";
+	snprintf(db->options, sizeof(db->options), "-c statement_timeout=%ld", timeout_ms);
+	db->values[8] = db->options;
+	db->values[9] = NULL;
 	memcpy(db->keys, keys, sizeof(keys));
 	db->stmts = stmts;
 	db->nstmts = nstmts;
@@ -178,6 +192,48 @@ PGresult *db_exec(struct db *db, int index, const char *const *params, int retry
 	return NULL;
 }
 
+PGresult *db_stream_first(struct db *db, int index, const char *const *params)
+{
+	const struct db_stmt *stmt = &db->stmts[index];
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		PGresult *res = NULL;
+
+		if (db_ready(db) != 0)
+			return NULL;
+		if (PQsendQueryPrepared(db->conn, stmt->name, stmt->nparams, params, NULL, NULL,
+					0) == 1 && PQsetSingleRowMode(db->conn) == 1)
+			res = PQgetResult(db->conn);
+		if (!db_lost(db, res))
+			return res;
+		PQclear(res);
+		log_warnx("database connection lost%s", attempt == 0 ? "; reconnecting" : "");
+		db->was_down = 1;
+		db_drop(db);
+	}
+	return NULL;
+}
+
+PGresult *db_stream_next(struct db *db)
+{
+	return db->conn != NULL ? PQgetResult(db->conn) : NULL;
+}
+
+void db_stream_end(struct db *db)
+{
+	PGresult *res;
+
+	if (db->conn == NULL)
+		return;
+	while ((res = PQgetResult(db->conn)) != NULL)
+		PQclear(res);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		log_warnx("database connection lost while rows were read");
+		db->was_down = 1;
+		db_drop(db);
+	}
+}
+
 /* Waits for the answer to a query sent with PQsendQuery; 0 when it all came in time. */
 static int db_await(PGconn *conn, int timeout_ms)
 {
@@ -224,6 +280,7 @@ enum db_error db_classify(const PGresult *res)
 	switch (PQresultStatus(res)) {
 	case PGRES_COMMAND_OK:
 	case PGRES_TUPLES_OK:
+	case PGRES_SINGLE_TUPLE:
 		return DB_ERR_NONE;
 	default:
 		break;

@@ -18,6 +18,9 @@ struct db;
 /*
  * A connection configured from env_prefix_HOST/_PORT/_DB/_USER/_PASSWORD
  * (env_prefix is "POSTGRES" or "POSTGRES_BILLING"); stmts lives as long as the db.
+ * Every session talks UTF-8 (client_encoding) and has a statement_timeout of
+ * DB_STATEMENT_TIMEOUT_MS (default 25 s, under the gateway's 30 s; 0 = none); a statement
+ * cancelled by it fails with SQLSTATE 57014, which db_classify calls transient.
  * Never NULL: connecting happens on first use, so start-up does not wait for the server.
  */
 struct db *db_new(const char *env_prefix, const char *app_name,
@@ -39,6 +42,19 @@ PGresult *db_exec(struct db *db, int index, const char *const *params, int retry
  * check. A connection that does not answer in time is dropped. 0 answered, else -1.
  */
 int db_ping(struct db *db, int timeout_ms);
+
+/*
+ * Runs prepared statement index, a read (retried once on a dead connection, since no row
+ * was seen yet), in libpq's single-row mode: the rows come one at a time, so a large
+ * result never sits whole in memory. Returns the first result, the caller's to PQclear:
+ * PGRES_SINGLE_TUPLE holds one row, and db_stream_next gives the next result the same
+ * way; PGRES_TUPLES_OK (no more rows), a failure, or NULL (database unavailable) ends the
+ * rows. Finish every stream, at its end or early, with db_stream_end.
+ */
+PGresult *db_stream_first(struct db *db, int index, const char *const *params);
+PGresult *db_stream_next(struct db *db);
+/* Reads and discards what is left of the stream; drops a connection that broke. */
+void db_stream_end(struct db *db);
 
 /* How a failed result should be treated. */
 enum db_error {

@@ -93,11 +93,19 @@ const char *http_reason(int status)
 	}
 }
 
+int http_client_gone(const struct http_req *r)
+{
+	return r->out != NULL ? FCGX_GetError(r->out) != 0 : ferror(stdout) != 0;
+}
+
+/* Once a write failed, the rest of the reply has nowhere to go: said once, then dropped. */
 static void write_out(const struct http_req *r, const char *buf, size_t len)
 {
+	if (http_client_gone(r))
+		return;
 	if (r->out != NULL) {
 		if (FCGX_PutStr(buf, (int)len, r->out) < 0)
-			log_warnx("client went away while the reply was written");
+			log_warnx("client went away while the reply was written; dropping the rest");
 	} else if (fwrite(buf, 1, len, stdout) != len) {
 		log_warn("write to stdout");
 	}

@@ -66,6 +66,12 @@ void http_body_add_int(struct http_body *b, long long n);
 int http_body_end(struct http_body *b);
 
 /*
+ * Whether a write of the reply failed (the client, or lighttpd for it, went away). The
+ * failure is logged once; later writes are dropped, so a long reply can stop early.
+ */
+int http_client_gone(const struct http_req *r);
+
+/*
  * Sends an RFC 9457 problem (application/problem+json): type, title, status, detail,
  * plus "field" when the problem is about one input field (field may be NULL).
  * Returns the status sent.

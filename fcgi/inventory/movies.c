@@ -130,6 +130,44 @@ static int answer_movie(const struct http_req *r, PGresult *res, long long id)
 	return sent;
 }
 
+/*
+ * Streams the list whose first result is res: each row goes into the reply as it comes,
+ * and only one row at a time is held, whatever the rows' sizes. When the rows break off
+ * after part of the reply went out, the list is left unclosed so that no client takes it
+ * for the whole list; when the client went away, the rest is read and dropped.
+ */
+static int send_list(struct inventory *inv, const struct http_req *r, PGresult *res)
+{
+	struct http_body b;
+	int rows = 0, sent;
+
+	http_body_begin(&b, r, 200, "application/json", NULL);
+	http_body_add_str(&b, "[");
+	while (PQresultStatus(res) == PGRES_SINGLE_TUPLE && !http_client_gone(r)) {
+		if (rows++ > 0)
+			http_body_add_str(&b, ",");
+		add_movie(&b, res, 0);
+		PQclear(res);
+		res = db_stream_next(inv->db);
+	}
+	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		http_body_add_str(&b, "]");
+	} else if (!http_client_gone(r)) {
+		const char *why = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+		log_warnx("the movie list broke off after %d rows: %s", rows,
+			  why != NULL ? why : "connection lost");
+		if (!b.streaming) {     /* nothing sent yet: the failure can still be answered */
+			sent = answer_db_failure(r, res);
+			db_stream_end(inv->db);
+			return sent;
+		}
+	}
+	PQclear(res);
+	db_stream_end(inv->db);
+	return http_body_end(&b);
+}
+
 /* Reads a bounded whole number from the query; 0, or the status sent (400). */
 static int query_number(const struct http_req *r, const char *name, long long min,
 			long long max, long long *value)
@@ -155,7 +193,6 @@ int movies_list(struct inventory *inv, const struct http_req *r, long long id)
 {
 	char title[4 * MOVIE_TITLE_MAX + 1], limit_s[24], offset_s[24];
 	long long limit = LIST_LIMIT_MAX, offset = 0;
-	struct http_body b;
 	int has_title, sent;
 	long chars;
 	PGresult *res;
@@ -174,19 +211,12 @@ int movies_list(struct inventory *inv, const struct http_req *r, long long id)
 	snprintf(offset_s, sizeof(offset_s), "%lld", offset);
 	const char *params[] = { has_title ? title : NULL, limit_s, offset_s };
 
-	res = db_exec(inv->db, STMT_LIST, params, 1);
-	if ((sent = answer_db_failure(r, res)) != 0)
+	res = db_stream_first(inv->db, STMT_LIST, params);
+	if ((sent = answer_db_failure(r, res)) != 0) {
+		db_stream_end(inv->db);
 		return sent;
-	http_body_begin(&b, r, 200, "application/json", NULL);
-	http_body_add_str(&b, "[");
-	for (int row = 0; row < PQntuples(res); row++) {
-		if (row > 0)
-			http_body_add_str(&b, ",");
-		add_movie(&b, res, row);
 	}
-	http_body_add_str(&b, "]");
-	PQclear(res);
-	return http_body_end(&b);
+	return send_list(inv, r, res);
 }
 
 /*

@@ -76,7 +76,7 @@ SQL
 
 pg_ensure_db() {
 	pg_admin -v d="$1" -v o="$2" <<'SQL'
-SELECT format('CREATE DATABASE %I OWNER %I', :'d', :'o') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'d')\gexec
+SELECT format('CREATE DATABASE %I OWNER %I TEMPLATE template0 ENCODING ''UTF8'' LOCALE ''C.UTF-8''', :'d', :'o') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'d')\gexec
 SQL
 }
 
