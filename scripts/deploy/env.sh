@@ -1,12 +1,19 @@
 # shellcheck shell=bash
 # Sourced by every script: the project's paths and its configuration from .env.
 # A variable already set in the environment wins over .env, and .env over .env.example.
+# ENV_FILE names another settings file than the repository's .env (the three-host test
+# gives all its hosts one, as Vagrant gives its VMs the synced .env).
 
 PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export PROJECT_ROOT
+export ENV_FILE=${ENV_FILE:-$PROJECT_ROOT/.env}
+source "$PROJECT_ROOT/scripts/deploy/amqp_url.sh"
 
 # NAME -> value of what load_env took from .env or .env.example or derived (see pm2_).
 declare -gA ENV_FILE_VALUES=()
+
+# Where .env.example has a password, it says this; provisioning refuses it as a password.
+SECRET_PLACEHOLDER=change-me
 
 # export_default NAME VALUE: exports NAME=VALUE unless NAME is set already. A value equal
 # to the file's counts as the file's, whoever exported it (a parent script's load_env).
@@ -37,10 +44,48 @@ load_env_file() {
 	done < "$1"
 }
 
+random_secret() {
+	od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
+}
+
+# create_env_file FILE: .env.example with a random password of its own in place of each
+# placeholder, written with mode 600 (mktemp's) and renamed into place.
+create_env_file() {
+	local line tmp
+	tmp=$(mktemp "$1.XXXXXX")
+	while IFS= read -r line || [ -n "$line" ]; do
+		while [[ $line != \#* && $line == *"$SECRET_PLACEHOLDER"* ]]; do
+			line=${line/"$SECRET_PLACEHOLDER"/$(random_secret)}
+		done
+		printf '%s\n' "$line"
+	done <"$PROJECT_ROOT/.env.example" >"$tmp"
+	mv -f "$tmp" "$1"
+	echo "created $1 with random passwords" >&2
+}
+
+# refuse_default_secrets: fails when a password is still .env.example's placeholder, or
+# RABBITMQ_URL names RabbitMQ's built-in guest user (provisioning removes it).
+refuse_default_secrets() {
+	local name bad=()
+	for name in $(compgen -e); do
+		[[ $name == *_PASSWORD && ${!name} == "$SECRET_PLACEHOLDER" ]] && bad+=("$name")
+	done
+	rabbit_url_parts
+	[ "$AMQP_PASS" != "$SECRET_PLACEHOLDER" ] || bad+=("RABBITMQ_URL's password")
+	[ "$AMQP_USER" != guest ] || bad+=("RABBITMQ_URL's user guest")
+	[ ${#bad[@]} -eq 0 ] && return 0
+	echo "$ENV_FILE: set a password of your own for: ${bad[*]}" >&2
+	echo "(or move $ENV_FILE away: provisioning then writes one with random passwords)" >&2
+	return 1
+}
+
 # INVENTORY_FCGI_ADDR lists every inventory address the gateway balances over; an
 # inventory host listens on INVENTORY_LISTEN_ADDR, by default the list's first entry.
 # derive_env runs again after a caller changes INVENTORY_FCGI_ADDR: a derived
 # INVENTORY_LISTEN_ADDR follows the list, a configured one stays.
+# RABBITMQ_ADDR (host:port), set by provisioning from BILLING_HOST and by the private
+# stacks, moves RABBITMQ_URL to that address: each app derives the URL itself, so the
+# password in it never passes through PM2.
 derive_env() {
 	if [ "${INVENTORY_LISTEN_ADDR-}" = "${DERIVED_LISTEN_ADDR-unset}" ]; then
 		unset INVENTORY_LISTEN_ADDR
@@ -51,11 +96,20 @@ derive_env() {
 	export INVENTORY_FCGI_PORT=${INVENTORY_LISTEN_ADDR##*:}
 	ENV_FILE_VALUES[INVENTORY_FCGI_HOST]=$INVENTORY_FCGI_HOST
 	ENV_FILE_VALUES[INVENTORY_FCGI_PORT]=$INVENTORY_FCGI_PORT
+	if [ -n "${RABBITMQ_ADDR:-}" ]; then
+		RABBITMQ_URL=$(rabbit_url "${RABBITMQ_ADDR%:*}" "${RABBITMQ_ADDR##*:}")
+		export RABBITMQ_URL
+		ENV_FILE_VALUES[RABBITMQ_URL]=$RABBITMQ_URL
+	fi
 }
 
 load_env() {
-	[ -f "$PROJECT_ROOT/.env" ] || cp "$PROJECT_ROOT/.env.example" "$PROJECT_ROOT/.env"
-	load_env_file "$PROJECT_ROOT/.env"
+	[ -e "$ENV_FILE" ] || create_env_file "$ENV_FILE"
+	# It holds every password: its owner alone reads it.
+	[ ! -O "$ENV_FILE" ] || chmod 600 "$ENV_FILE"
+	# A plain-CGI program runs as the gateway's user, which cannot read it: the gateway
+	# hands it what it needs (cgi-bin/lighttpd-cgi.conf).
+	[ ! -r "$ENV_FILE" ] || load_env_file "$ENV_FILE"
 	load_env_file "$PROJECT_ROOT/.env.example"
 	derive_env
 	export RUN_DIR=${RUN_DIR:-$PROJECT_ROOT/.run}
@@ -63,14 +117,29 @@ load_env() {
 	export PM2=${PM2:-$PROJECT_ROOT/scripts/node_modules/.bin/pm2}
 }
 
+# app_user APP: the unprivileged system user a daemon runs as (created by provisioning).
+app_user() {
+	case $1 in
+	inventory_app) echo inventory ;;
+	billing_app) echo billing ;;
+	*) echo "no system user for $1" >&2; return 1 ;;
+	esac
+}
+
 # pm2_ ARGS...: PM2 without the values that came from .env unchanged, so that every app
 # reads .env afresh each time it starts (app.sh, gateway.sh) and no password from it is
 # kept in PM2's process list or dump. What the caller set itself (a test's private
-# ports, a VM's hosts) still reaches the apps.
+# ports, a VM's hosts) still reaches the apps, except a password: PM2 would store it,
+# so that is refused (put it in ENV_FILE).
 pm2_() {
 	local name unset=()
-	for name in "${!ENV_FILE_VALUES[@]}"; do
-		[ "${!name-}" != "${ENV_FILE_VALUES[$name]}" ] || unset+=(-u "$name")
+	for name in $(compgen -e); do
+		if [ "${ENV_FILE_VALUES[$name]+set}" ] && [ "${!name}" = "${ENV_FILE_VALUES[$name]}" ]; then
+			unset+=(-u "$name")
+		elif [[ $name == *_PASSWORD || $name == RABBITMQ_URL ]]; then
+			echo "pm2_: $name is set outside $ENV_FILE; PM2 would store it" >&2
+			return 1
+		fi
 	done
 	env "${unset[@]}" "$PM2" "$@"
 }

@@ -9,9 +9,9 @@ source "$PROJECT_ROOT/scripts/deploy/gateway_settings.sh"
 load_env
 gateway_env
 
-mkdir -p "$RUN_DIR/uploads"
-chown "$GATEWAY_USER" "$RUN_DIR" "$RUN_DIR/uploads"
-touch "$RUN_DIR/access.log"
-chown "$GATEWAY_USER" "$RUN_DIR/access.log"
+gateway_run_dir
 write_gateway_settings "$GATEWAY_SETTINGS"
+# lighttpd reads the passwords it needs from the settings file; plain CGI hands the
+# programs its own environment (cgi-bin/lighttpd-cgi.conf), so it keeps them.
+[ -n "${GATEWAY_CONF:-}" ] || unset POSTGRES_PASSWORD POSTGRES_BILLING_PASSWORD RABBITMQ_URL
 exec lighttpd -D -f "${GATEWAY_CONF:-$PROJECT_ROOT/lighttpd.conf}" "$@"

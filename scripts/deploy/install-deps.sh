@@ -9,7 +9,7 @@ source "$(dirname "$0")/env.sh"
 PACKAGES=(
 	build-essential pkg-config
 	libfcgi-dev libfcgi-bin libpq-dev libjson-c-dev librabbitmq-dev amqp-tools
-	lighttpd postgresql rabbitmq-server
+	lighttpd lighttpd-modules-lua postgresql rabbitmq-server openssl
 	bats bats-support bats-assert shellcheck curl jq iproute2
 	wrk gnuplot-nox
 	"$@"

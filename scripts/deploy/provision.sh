@@ -31,6 +31,7 @@ has_role() { [[ " ${roles[*]} " == *" $1 "* ]]; }
 NODE_RUNTIME_ONLY=1 "$PROJECT_ROOT/scripts/deploy/install-deps.sh"
 make -C "$PROJECT_ROOT" --no-print-directory all
 load_env
+refuse_default_secrets
 
 # first_ipv4 NAME: the IPv4 address NAME resolves to (libfcgi's allow-list takes addresses).
 first_ipv4() {
@@ -44,8 +45,14 @@ apply_hosts() {
 		derive_env
 	fi
 	if [ -n "${BILLING_HOST:-}" ]; then
-		RABBITMQ_URL=$(rabbit_url "$BILLING_HOST")
-		export RABBITMQ_URL RABBITMQ_BIND=0.0.0.0
+		rabbit_url_parts
+		# The apps derive RABBITMQ_URL on this address themselves (env.sh, derive_env);
+		# the broker, on the billing host, listens on that address only.
+		export RABBITMQ_ADDR=$BILLING_HOST:$AMQP_PORT
+		derive_env
+		RABBITMQ_BIND=$(first_ipv4 "$BILLING_HOST")
+		[ -n "$RABBITMQ_BIND" ] || { echo "cannot resolve $BILLING_HOST" >&2; exit 1; }
+		export RABBITMQ_BIND
 	fi
 	if [ -n "${GATEWAY_HOST:-}" ]; then
 		FCGI_WEB_SERVER_ADDRS=$(first_ipv4 "$GATEWAY_HOST")
@@ -54,18 +61,30 @@ apply_hosts() {
 	fi
 }
 
-provision_inventory() {
+# The PostgreSQL roles of this host's apps, the only ones its cluster lets in.
+pg_prefixes=()
+! has_role inventory || pg_prefixes+=(POSTGRES)
+! has_role billing || pg_prefixes+=(POSTGRES_BILLING)
+
+pg_ready() {
 	pg_up
+	pg_allow_only "${pg_prefixes[@]}"
+}
+
+provision_inventory() {
+	ensure_app_users inventory_app
+	pg_ready
 	db_setup_movies
 	allow_listener_handover
 	apps+=(inventory_app)
 }
 
 provision_billing() {
+	ensure_app_users billing_app
 	rabbit_configure
 	rabbit_up
 	rabbit_setup
-	pg_up
+	pg_ready
 	db_setup_billing
 	apps+=(billing_app)
 }

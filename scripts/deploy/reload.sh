@@ -39,6 +39,7 @@ reload_gateway() {
 		return
 	fi
 	conf=$(running_config "$pid")
+	gateway_run_dir
 	candidate=$GATEWAY_SETTINGS.new
 	write_gateway_settings "$candidate"
 	# lighttpd -tt exits 0 on an unknown key (a module missing from server.modules).
@@ -54,9 +55,25 @@ reload_gateway() {
 	echo "api_gateway_app: graceful restart with $conf"
 }
 
+# foreign_instances NAME: NAME's running processes that are not its own system user's
+# (started by an older version, as root). Instances of different users cannot share the
+# inventory's port (SO_REUSEPORT), so these are replaced at once rather than in turn.
+foreign_instances() {
+	local user pid
+	[ "$(id -u)" = 0 ] || return 0
+	user=$(app_user "$1")
+	for pid in $(pm2_ jlist | jq -r --arg n "$1" '.[] | select(.name == $n and .pid > 0) | .pid'); do
+		[ "$(stat -c %U "/proc/$pid" 2>/dev/null || echo "$user")" = "$user" ] || echo "$pid"
+	done
+}
+
 # reload_instances NAME WANTED: a rolling restart of NAME's processes, then WANTED of them.
 reload_instances() {
 	local name=$1 wanted=$2
+	if [ -n "$(foreign_instances "$name")" ]; then
+		pm2_ delete "$name" >/dev/null
+		echo "$name: stopped the instances running as another user than $(app_user "$name")"
+	fi
 	if [ "$(app_count "$name")" -eq 0 ]; then
 		pm2_ start "$ECOSYSTEM" --only "$name" >/dev/null
 		echo "$name: started"

@@ -3,6 +3,8 @@
 # "system" functions drive Debian's own cluster and node (make run); "private"
 # functions run throw-away ones under $STACK_DIR on their own ports (tests, bench).
 
+source "$PROJECT_ROOT/scripts/deploy/amqp_url.sh"
+
 PG_BIN=/usr/lib/postgresql/15/bin
 RABBIT_BIN=/usr/lib/rabbitmq/bin
 
@@ -13,6 +15,35 @@ wait_for() {
 	until "$@" >/dev/null 2>&1; do
 		[ "$SECONDS" -lt "$deadline" ] || return 1
 		sleep 0.1
+	done
+}
+
+# sample_ps FILE CMD...: runs CMD while the arguments of every process on the machine are
+# appended to FILE, again and again, until CMD ends (the tests look there for passwords).
+sample_ps() {
+	local file=$1 sampler status=0
+	shift
+	while :; do
+		ps -eo args >>"$file"
+		sleep 0.02 # sampling: each ps is a snapshot, so take many
+	done 3>&- &
+	sampler=$!
+	"$@" || status=$?
+	kill "$sampler"
+	wait "$sampler" 2>/dev/null || true
+	return "$status"
+}
+
+# ensure_app_users APP...: the unprivileged system user (and group) each daemon runs as
+# (app.sh), with no home and no shell. Only root can, and needs to: others run as themselves.
+ensure_app_users() {
+	local app user
+	[ "$(id -u)" = 0 ] || return 0
+	for app in "$@"; do
+		user=$(app_user "$app")
+		id -u "$user" >/dev/null 2>&1 ||
+			useradd --system --user-group --no-create-home --home-dir /nonexistent \
+				--shell /usr/sbin/nologin "$user"
 	done
 }
 
@@ -40,13 +71,9 @@ private_pg_start() {
 	if [ ! -f "$dir/PG_VERSION" ]; then
 		mkdir -p "$dir"
 		chown postgres: "$STACK_DIR" "$dir"
-		printf '%s\n' "$POSTGRES_PASSWORD" > "$STACK_DIR/pwfile"
-		chown postgres: "$STACK_DIR/pwfile"
-		chmod 600 "$STACK_DIR/pwfile"
-		runuser -u postgres -- "$PG_BIN/initdb" -D "$dir" -U "$POSTGRES_USER" \
-			--pwfile="$STACK_DIR/pwfile" --auth-local=trust --auth-host=scram-sha-256 \
-			-E UTF8 --locale=C.UTF-8 >"$STACK_DIR/initdb.log"
-		rm -f "$STACK_DIR/pwfile"
+		# As on Debian's cluster: the superuser is postgres, by peer on the socket only.
+		runuser -u postgres -- "$PG_BIN/initdb" -D "$dir" -U postgres --auth-local=peer \
+			--auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$STACK_DIR/initdb.log"
 	fi
 	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir" -l "$STACK_DIR/pg.log" -w -t 30 \
 		-o "-p $POSTGRES_PORT -k $dir -c listen_addresses=127.0.0.1" start >/dev/null 3>&-
@@ -56,28 +83,68 @@ private_pg_stop() {
 	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$STACK_DIR/pg" -m fast -w stop >/dev/null
 }
 
-# Admin SQL: on the system cluster as the postgres OS user, on a private one as its superuser.
-pg_admin() {
-	if [ -n "${STACK_DIR:-}" ]; then
-		psql -qAtX -v ON_ERROR_STOP=1 -h "$STACK_DIR/pg" -p "$POSTGRES_PORT" -U "$POSTGRES_USER" -d postgres "$@"
-	else
-		runuser -u postgres -- psql -qAtX -v ON_ERROR_STOP=1 -d postgres "$@"
-	fi
+# pg_admin_on DB [psql args...]: admin SQL as the postgres superuser, from the postgres OS
+# user on the local socket (the system cluster's, or a private one's).
+pg_admin_on() {
+	local db=$1 where=()
+	shift
+	[ -z "${STACK_DIR:-}" ] || where=(-h "$STACK_DIR/pg" -p "$POSTGRES_PORT")
+	runuser -u postgres -- psql -qAtX -v ON_ERROR_STOP=1 "${where[@]}" -d "$db" "$@"
 }
 
-# pg_ensure_role USER PASSWORD: creates or updates a login role (values passed as psql
-# variables, never spliced into SQL text).
+pg_admin() {
+	pg_admin_on postgres "$@"
+}
+
+# pg_ensure_role USER PASSWORD: a login role with no other attribute (not a superuser, no
+# CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS). The password reaches psql in its
+# environment and the server in one statement that no setting of this session logs.
 pg_ensure_role() {
-	pg_admin -v u="$1" -v p="$2" <<'SQL'
-SELECT format('CREATE ROLE %I LOGIN', :'u') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'u')\gexec
-SELECT format('ALTER ROLE %I PASSWORD %L', :'u', :'p')\gexec
+	if [ "$1" = postgres ]; then
+		echo "the applications' role cannot be postgres, the superuser: name another in $ENV_FILE" >&2
+		return 1
+	fi
+	ROLE_PASSWORD=$2 pg_admin -v u="$1" <<'SQL'
+SET log_statement = 'none';
+SET log_min_duration_statement = -1;
+SET log_min_error_statement = 'panic';
+\getenv p ROLE_PASSWORD
+SELECT format('CREATE ROLE %I', :'u') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'u')\gexec
+SELECT format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD %L', :'u', :'p')\gexec
 SQL
 }
 
+# pg_ensure_db DB OWNER: DB owned by OWNER, which alone (and the superuser) may connect to
+# it; tables left in it by an older provisioning, as another role, become OWNER's too.
 pg_ensure_db() {
 	pg_admin -v d="$1" -v o="$2" <<'SQL'
 SELECT format('CREATE DATABASE %I OWNER %I TEMPLATE template0 ENCODING ''UTF8'' LOCALE ''C.UTF-8''', :'d', :'o') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'d')\gexec
+SELECT format('ALTER DATABASE %I OWNER TO %I', :'d', :'o')\gexec
+SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', :'d')\gexec
 SQL
+	pg_admin_on "$1" -v o="$2" <<'SQL'
+SELECT format('ALTER TABLE %I.%I OWNER TO %I', n.nspname, c.relname, :'o')
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND pg_get_userbyid(c.relowner) <> :'o'\gexec
+SQL
+}
+
+# pg_allow_only PREFIX...: who the cluster lets in (its pg_hba.conf, then a reload): the
+# postgres superuser from the postgres OS user on the local socket (its password, if an
+# older provisioning set one, is removed), and each PREFIX's role (POSTGRES,
+# POSTGRES_BILLING) over loopback TCP with its password. Nobody else, from nowhere else.
+pg_allow_only() {
+	local hba prefix user
+	hba=$(pg_admin -c 'SHOW hba_file')
+	{
+		echo "# Written by provisioning (scripts/deploy/stack.sh, pg_allow_only): edit that, not this."
+		echo "local all postgres peer"
+		for prefix in "$@"; do
+			user=${prefix}_USER
+			printf 'host all "%s" %s scram-sha-256\n' "${!user}" 127.0.0.1/32 "${!user}" ::1/128
+		done
+	} >"$hba"
+	pg_admin -c 'ALTER ROLE postgres PASSWORD NULL' -c 'SELECT pg_reload_conf()' >/dev/null
 }
 
 # app_psql PREFIX [psql args...]: psql as an application's own user, over TCP with its
@@ -116,51 +183,6 @@ db_setup() {
 
 # ---- RabbitMQ ---------------------------------------------------------------
 
-# rabbit_url_parts: sets AMQP_SCHEME AMQP_USER AMQP_PASS AMQP_HOST AMQP_PORT AMQP_VHOST
-# from RABBITMQ_URL, percent-decoded. No vhost, or a trailing "/" alone, means the
-# default vhost "/" (as the programs read it: fcgi/billing/broker.c).
-rabbit_url_parts() {
-	local re='^(amqps?)://(([^:@/]*)(:([^@/]*))?@)?([^:/]+)(:([0-9]+))?(/(.*))?$'
-	[[ $RABBITMQ_URL =~ $re ]] || { echo "RABBITMQ_URL is not an amqp:// URL" >&2; return 1; }
-	AMQP_SCHEME=${BASH_REMATCH[1]}
-	AMQP_USER=$(percent_decode "${BASH_REMATCH[3]:-guest}")
-	AMQP_PASS=$(percent_decode "${BASH_REMATCH[5]:-guest}")
-	AMQP_HOST=${BASH_REMATCH[6]}
-	AMQP_PORT=${BASH_REMATCH[8]:-5672}
-	[ -n "${BASH_REMATCH[8]}" ] || [ "$AMQP_SCHEME" = amqp ] || AMQP_PORT=5671
-	AMQP_VHOST=$(percent_decode "${BASH_REMATCH[10]:-/}")
-}
-
-# rabbit_url [HOST [PORT]]: RABBITMQ_URL rebuilt from its parts, on HOST and PORT when
-# given. The default vhost is written as no path at all: every client reads that as "/",
-# while rabbitmq-c's tools (amqp-publish) read a trailing "/" as the empty vhost.
-rabbit_url() {
-	rabbit_url_parts || return 1
-	local path=
-	[ "$AMQP_VHOST" = / ] || path=/$(percent_encode "$AMQP_VHOST")
-	printf '%s://%s:%s@%s:%s%s\n' "$AMQP_SCHEME" "$(percent_encode "$AMQP_USER")" \
-		"$(percent_encode "$AMQP_PASS")" "${1:-$AMQP_HOST}" "${2:-$AMQP_PORT}" "$path"
-}
-
-# percent_encode TEXT: every byte outside RFC 3986's unreserved characters as %XX.
-percent_encode() {
-	local LC_ALL=C text=$1 out='' c i
-	for ((i = 0; i < ${#text}; i++)); do
-		c=${text:i:1}
-		case $c in
-		[A-Za-z0-9._~-]) out+=$c ;;
-		*) out+=$(printf '%%%02X' "'$c") ;;
-		esac
-	done
-	printf '%s\n' "$out"
-}
-
-# percent_decode TEXT: %XX sequences back to bytes (a backslash stays a backslash).
-percent_decode() {
-	local text=${1//\\/\\\\}
-	printf '%b\n' "${text//%/\\x}"
-}
-
 rabbitmqctl_() {
 	if [ -n "${STACK_DIR:-}" ]; then
 		# No crash dump in the caller's folder when the node or its folder is gone.
@@ -172,6 +194,11 @@ rabbitmqctl_() {
 }
 
 system_rabbit_start() {
+	# A changed config file (rabbit_configure) takes effect when the node starts.
+	if [ "${RABBIT_CONF_CHANGED:-0}" = 1 ] && rabbitmqctl status >/dev/null 2>&1; then
+		echo "RabbitMQ: restarting on its new configuration"
+		rabbitmqctl shutdown >/dev/null
+	fi
 	if ! rabbitmqctl status >/dev/null 2>&1; then
 		rabbitmq-server -detached
 	fi
@@ -188,19 +215,31 @@ rabbit_conf_file() {
 	fi
 }
 
-# RabbitMQ lets guest log in from loopback only. When RABBITMQ_URL names guest and the
-# broker is on another host (BILLING_HOST set), that must be allowed explicitly:
-# acceptable for development, never for production (README, Deployment).
+# rabbit_configure: the broker's config file. The system node takes AMQP connections on
+# RABBITMQ_BIND alone (provisioning sets the billing host's address), or on 127.0.0.1 when
+# it is unset (the apps run on this host); a private node gets its address from
+# private_rabbit_env. No exception for guest: rabbit_setup deletes that user. Sets
+# RABBIT_CONF_CHANGED=1 when the file changed.
 rabbit_configure() {
-	local conf
+	local conf tmp addr i=0
 	conf=$(rabbit_conf_file)
 	rabbit_url_parts
 	mkdir -p "$(dirname "$conf")"
 	touch "$conf"
-	if [ "$AMQP_USER" = guest ] && [ -n "${BILLING_HOST:-}" ]; then
-		grep -q '^loopback_users' "$conf" || echo 'loopback_users = none' >> "$conf"
+	tmp=$(mktemp)
+	grep -vE '^(loopback_users|listeners\.tcp\.)' "$conf" >"$tmp" || true
+	if [ -z "${STACK_DIR:-}" ]; then
+		for addr in ${RABBITMQ_BIND:-127.0.0.1}; do
+			i=$((i + 1))
+			echo "listeners.tcp.$i = $addr:$AMQP_PORT" >>"$tmp"
+		done
+	fi
+	if cmp -s "$tmp" "$conf"; then
+		rm -f "$tmp"
 	else
-		sed -i '/^loopback_users/d' "$conf"
+		chmod 644 "$tmp"
+		mv -f "$tmp" "$conf"
+		RABBIT_CONF_CHANGED=1
 	fi
 }
 
@@ -221,7 +260,10 @@ private_rabbit_env() {
 private_rabbit_start() {
 	rabbit_url_parts
 	private_rabbit_env
-	rabbitmqctl_ status >/dev/null 2>&1 && return 0
+	# Its pid file says it runs: cheaper than rabbitmqctl, which takes seconds on a busy host.
+	if [ -s "$RABBITMQ_PID_FILE" ] && kill -0 "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null; then
+		return 0
+	fi
 	mkdir -p "$STACK_DIR/rabbit/mnesia" "$STACK_DIR/rabbit/log"
 	[ -f "$RABBITMQ_ENABLED_PLUGINS_FILE" ] || echo '[].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
 	# A private Erlang cookie: HOME is where the node and rabbitmqctl look for it.
@@ -234,16 +276,24 @@ private_rabbit_stop() {
 	rabbitmqctl_ stop "$RABBITMQ_PID_FILE" >/dev/null
 }
 
-# Creates the user and vhost that RABBITMQ_URL names; guest/"/" exist already.
+# rabbit_setup: the vhost and user that RABBITMQ_URL names, allowed the billing queues
+# (QUEUE_NAME and its dead-letter queue) and the default exchange, nothing else; and no
+# guest, whose password everyone knows. The password reaches rabbitmqctl on its standard
+# input, never on a command line.
 rabbit_setup() {
+	local verb=add_user queues users
 	rabbit_url_parts
 	if [ "$AMQP_VHOST" != / ]; then
 		rabbitmqctl_ add_vhost "$AMQP_VHOST" >/dev/null 2>&1 || true
 	fi
-	if [ "$AMQP_USER" != guest ]; then
-		rabbitmqctl_ add_user "$AMQP_USER" "$AMQP_PASS" >/dev/null 2>&1 ||
-			rabbitmqctl_ change_password "$AMQP_USER" "$AMQP_PASS" >/dev/null
-		rabbitmqctl_ set_permissions -p "$AMQP_VHOST" "$AMQP_USER" '.*' '.*' '.*' >/dev/null
+	users=$(rabbitmqctl_ list_users -q --no-table-headers | cut -f1)
+	! grep -qxF "$AMQP_USER" <<<"$users" || verb=change_password
+	printf '%s\n' "$AMQP_PASS" | rabbitmqctl_ "$verb" "$AMQP_USER" >/dev/null
+	# shellcheck disable=SC2001,SC2016 # sed quotes every regex metacharacter of the name
+	queues="^$(sed 's/[][\.*^$()+?{}|]/\\&/g' <<<"$QUEUE_NAME")(\\.dead)?\$"
+	rabbitmqctl_ set_permissions -p "$AMQP_VHOST" "$AMQP_USER" "$queues" '^amq\.default$' "$queues" >/dev/null
+	if [ "$AMQP_USER" != guest ] && grep -qx guest <<<"$users"; then
+		rabbitmqctl_ delete_user guest >/dev/null
 	fi
 }
 
@@ -277,8 +327,7 @@ private_stack_env() {
 	export INVENTORY_FCGI_ADDR=127.0.0.1:${TEST_INVENTORY_PORT:-19000}
 	export POSTGRES_HOST=127.0.0.1 POSTGRES_PORT=${TEST_PG_PORT:-15432}
 	export POSTGRES_BILLING_HOST=127.0.0.1 POSTGRES_BILLING_PORT=$POSTGRES_PORT
-	RABBITMQ_URL=$(rabbit_url 127.0.0.1 "${TEST_RABBIT_PORT:-16672}")
-	export RABBITMQ_URL
+	export RABBITMQ_ADDR=127.0.0.1:${TEST_RABBIT_PORT:-16672}
 	export RUN_DIR=$STACK_DIR/run PM2_HOME=$STACK_DIR/pm2
 	export BUILD_DIR=$PROJECT_ROOT/${BUILD:-build/release}
 	derive_env
@@ -286,7 +335,9 @@ private_stack_env() {
 
 private_stack_up() {
 	allow_listener_handover
+	ensure_app_users inventory_app billing_app
 	private_pg_start
+	pg_allow_only POSTGRES POSTGRES_BILLING
 	db_setup
 	private_rabbit_start
 	rabbit_setup

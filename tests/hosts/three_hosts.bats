@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # The three-host deployment, from outside, as the README's Deployment section tells it.
 # Run by tests/lib/test-hosts.sh, which exports BASE_URL (the gateway's address),
-# GATEWAY_HOST, INVENTORY_HOST, BILLING_HOST (the hosts' names), INVENTORY_IP, OUTSIDE_IP
-# and on_host.
+# GATEWAY_HOST, INVENTORY_HOST, BILLING_HOST (the hosts' names), INVENTORY_IP, BILLING_IP,
+# OUTSIDE_IP (this machine on the hosts' network: the address that must be refused),
+# ENV_FILE (the hosts' settings) and on_host.
 load ../lib/helpers
 
 setup() {
@@ -93,4 +94,50 @@ assert_apps_online() {
 	assert_failure
 	run in_host "$GATEWAY_HOST" tcp_open "$BILLING_HOST" 5672
 	assert_success
+}
+
+# host_app_users HOST NAME: the users NAME's processes on HOST run as, sorted and unique.
+host_app_users() {
+	on_host "$1" "$PM2" jlist | jq -r --arg n "$2" '.[] | select(.name == $n) | .pid' |
+		paste -sd, - | xargs ps -o user= -p | sort -u
+}
+
+@test "on each host the daemons run as their own unprivileged users, never root" {
+	assert_equal "$(host_app_users "$INVENTORY_HOST" inventory_app)" inventory
+	assert_equal "$(host_app_users "$BILLING_HOST" billing_app)" billing
+	for host in "$GATEWAY_HOST" "$INVENTORY_HOST" "$BILLING_HOST"; do
+		run bash -c "ip netns pids '$host' | paste -sd, - | xargs ps -o user=,comm= -p"
+		assert_success
+		refute_line --regexp '^root +(inventory_app|billing_app|billing_publi)'
+	done
+	run bash -c "ip netns pids '$GATEWAY_HOST' | paste -sd, - | xargs ps -o user=,comm= -p"
+	assert_line --regexp '^www-data +billing_publi'
+}
+
+@test "no password from the hosts' settings in ps during provisioning, in any log or PM2 dump" {
+	assert_equal "$(stat -c %a "$ENV_FILE")" 600
+	[ "$(grep -c 'rabbitmqctl\|psql' "$HOSTS_DIR/ps.txt")" -gt 0 ] || fail "ps caught no provisioning step"
+	for host in "$GATEWAY_HOST" "$INVENTORY_HOST" "$BILLING_HOST"; do
+		[ -s "$HOSTS_DIR/$host/pm2/dump.pm2" ] || fail "$host: PM2 saved nothing"
+	done
+	assert_no_secret_in "$HOSTS_DIR/ps.txt" "$HOSTS_DIR/provision.log" "$HOSTS_DIR"/*/pm2 \
+		"$HOSTS_DIR"/*/run/access.log "$HOSTS_DIR"/*/pg.log "$HOSTS_DIR"/*/rabbit/log
+}
+
+@test "RabbitMQ listens on billing-vm's address only and lets no one in as guest" {
+	local guest=guest
+	run on_billing ss -ltnH "sport = :5672"
+	assert_success
+	assert_equal "$(awk '{ print $4 }' <<<"$output")" "$BILLING_IP:5672"
+	# From outside: the port answers, the well-known login does not.
+	run tcp_open "$BILLING_IP" 5672
+	assert_success
+	run timeout 10 amqp-declare-queue --url="amqp://$guest:$guest@$BILLING_IP:5672" -q probe
+	assert_failure
+	assert_output --partial ACCESS_REFUSED
+	run on_billing bash -c "source '$PROJECT_ROOT/scripts/deploy/env.sh'
+		source '$PROJECT_ROOT/scripts/deploy/stack.sh'; load_env
+		rabbit_url_parts; private_rabbit_env; rabbitmqctl_ list_users -q --no-table-headers"
+	assert_success
+	refute_line --partial "$guest"
 }

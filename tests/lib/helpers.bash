@@ -134,11 +134,43 @@ restore_services() {
 	done
 }
 
-# amqp_publish BODY [amqp-publish args...]: a raw persistent message straight to the queue.
+# amqp_publish BODY [-H "NAME: VALUE"]...: a raw persistent message straight to the queue,
+# with those headers, handed to the node by rabbitmqctl (as queue_count asks it), so that
+# no AMQP password is on a command line.
 amqp_publish() {
-	local body=$1
+	local body=$1 headers=() value
 	shift
-	amqp-publish --url="$(rabbit_url)" -r "$QUEUE_NAME" -p -C application/json -b "$body" "$@"
+	while [ "${1-}" = -H ] && [ $# -ge 2 ]; do
+		value=${2#*:}
+		value=${value#"${value%%[! ]*}"}
+		headers+=("{$(erlang_binary "${2%%:*}"), longstr, $(erlang_binary "$value")}")
+		shift 2
+	done
+	[ $# -eq 0 ] || { echo "amqp_publish: unknown arguments: $*" >&2; return 1; }
+	rabbit_url_parts
+	rabbitmqctl_ eval "rabbit_basic:publish(rabbit_misc:r($(erlang_binary "$AMQP_VHOST"), exchange, <<>>),
+		$(erlang_binary "$QUEUE_NAME"), [{delivery_mode, 2}, {content_type, <<\"application/json\">>},
+		{headers, [$(IFS=,; echo "${headers[*]}")]}], $(erlang_binary "$body"))." >/dev/null
+}
+
+# erlang_binary TEXT: TEXT as an Erlang binary written byte by byte (nothing to escape).
+erlang_binary() {
+	printf '<<%s>>' "$(printf '%s' "$1" | od -An -tu1 -v | xargs | tr ' ' ',')"
+}
+
+# ---- Secrets --------------------------------------------------------------------
+
+# secrets: every password of ENV_FILE (PostgreSQL's two, RabbitMQ's), one per line.
+secrets() {
+	rabbit_url_parts
+	printf '%s\n' "$POSTGRES_PASSWORD" "$POSTGRES_BILLING_PASSWORD" "$AMQP_PASS"
+}
+
+# assert_no_secret_in FILE_OR_FOLDER...: no password of ENV_FILE occurs in any of them.
+assert_no_secret_in() {
+	local hits
+	hits=$(grep -rlF -f <(secrets) "$@" 2>/dev/null || true)
+	[ -z "$hits" ] || fail "a password from $ENV_FILE is in: $hits"
 }
 
 # ---- SQL as the applications' own users --------------------------------------

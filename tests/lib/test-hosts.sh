@@ -33,6 +33,12 @@ BRIDGE=moviesbr0
 HOSTS_DIR=$(mktemp -d /tmp/movies-hosts.XXXXXX)
 chmod 755 "$HOSTS_DIR"
 export HOSTS_DIR
+# The hosts' one settings file, as Vagrant syncs .env to every VM: the first host's
+# provisioning creates it from .env.example with random passwords of this run only, so
+# anything hard-coded instead of read from it fails to log in.
+export ENV_FILE=$HOSTS_DIR/env
+# The gateway serves every interface, as on its VM (Vagrantfile).
+export GATEWAY_BIND=0.0.0.0
 
 # on_host HOST CMD...: runs CMD inside HOST's namespace with that host's private folders.
 on_host() {
@@ -98,16 +104,7 @@ make_network() {
 	done
 }
 
-# Credentials of this run only, so that anything hard-coded instead of read from .env
-# fails to log in; and a grep that no tracked file carries a credential.
-random_secret() {
-	head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'
-}
-POSTGRES_PASSWORD=pg-$(random_secret)
-POSTGRES_BILLING_PASSWORD=pgb-$(random_secret)
-RABBITMQ_URL=amqp://movies:mq-$(random_secret)@localhost:5672/
-export POSTGRES_PASSWORD POSTGRES_BILLING_PASSWORD RABBITMQ_URL POSTGRES_BILLING_USER=billing
-
+# No tracked file carries a credential.
 check_no_credentials_in_tree() {
 	local hits
 	hits=$(git -C "$PROJECT_ROOT" grep -nE 'guest[:]guest|(PASSWORD|password)[=:][[:space:]]*"?postgres' \
@@ -125,14 +122,19 @@ make -C "$PROJECT_ROOT" --no-print-directory all
 
 echo "== three hosts on $SUBNET.0/24"
 make_network
-for host in "${HOSTS[@]}"; do
-	echo "== provisioning $host (${HOST_ROLE[$host]})"
-	on_host "$host" "$PROJECT_ROOT/scripts/deploy/provision.sh" "${HOST_ROLE[$host]}"
-done
+provision_hosts() {
+	local host
+	for host in "${HOSTS[@]}"; do
+		echo "== provisioning $host (${HOST_ROLE[$host]})"
+		on_host "$host" "$PROJECT_ROOT/scripts/deploy/provision.sh" "${HOST_ROLE[$host]}"
+	done
+}
+# What ps showed meanwhile, and what provisioning printed: tests/hosts/ looks for passwords.
+sample_ps "$HOSTS_DIR/ps.txt" provision_hosts 2>&1 | tee "$HOSTS_DIR/provision.log"
 
 load_env
 export BASE_URL=http://$GATEWAY_IP:$API_GATEWAY_PORT
-export OUTSIDE_IP INVENTORY_IP=${HOST_IP[$INVENTORY_HOST]}
+export OUTSIDE_IP INVENTORY_IP=${HOST_IP[$INVENTORY_HOST]} BILLING_IP=${HOST_IP[$BILLING_HOST]}
 echo "== end-to-end tests against $BASE_URL"
 run_bats "$PROJECT_ROOT/tests/hosts"
 tally_report
