@@ -55,12 +55,55 @@ gateway_settings() {
 	echo "var.gateway_port = $(lighttpd_string API_GATEWAY_PORT)"
 	echo "var.request_body_max_kb = $(lighttpd_string REQUEST_BODY_MAX_KB)"
 	echo "var.inventory_backends = $backends"
+	conn_limit_settings || return 1
+	auth_settings || return 1
 	echo "var.publisher_environment = ("
 	for name in "${PUBLISHER_ENV[@]}"; do
 		[ -n "${!name-}" ] || continue
 		echo "    \"$name\" => $(lighttpd_string "$name"),"
 	done
 	echo ")"
+}
+
+# conn_limit_settings: GATEWAY_MAX_CONNS_PER_IP for scripts/deploy/conn_limit.lua, which
+# lighttpd runs first for every request (0: no limit).
+conn_limit_settings() {
+	if [[ ! ${GATEWAY_MAX_CONNS_PER_IP-} =~ ^[0-9]+$ ]]; then
+		echo "GATEWAY_MAX_CONNS_PER_IP must be a number (0: no limit)" >&2
+		return 1
+	fi
+	echo "setenv.set-environment = ( \"GATEWAY_MAX_CONNS_PER_IP\" => \"$GATEWAY_MAX_CONNS_PER_IP\" )"
+}
+
+# auth_settings: with GATEWAY_HTPASSWD set (an htpasswd file the gateway's user can read),
+# lighttpd itself asks for HTTP Basic authentication on the writes to /api/movies (POST,
+# PUT, DELETE); reads stay open. Unset or empty: no authentication.
+auth_settings() {
+	local file
+	[ -n "${GATEWAY_HTPASSWD:-}" ] || return 0
+	if ! gateway_user_reads "$GATEWAY_HTPASSWD"; then
+		echo "GATEWAY_HTPASSWD: $GATEWAY_HTPASSWD is not a file that $GATEWAY_USER can read" >&2
+		return 1
+	fi
+	file=$(lighttpd_string GATEWAY_HTPASSWD) || return 1
+	cat <<CONF
+auth.backend = "htpasswd"
+auth.backend.htpasswd.userfile = $file
+\$HTTP["url"] =~ "^/api/movies(/|\$)" {
+    \$HTTP["request-method"] =~ "^(POST|PUT|DELETE)\$" {
+        auth.require = ( "" => ( "method" => "basic", "realm" => "movies API", "require" => "valid-user" ) )
+    }
+}
+CONF
+}
+
+# gateway_user_reads FILE: the gateway's user (lighttpd after it drops root) can read FILE.
+gateway_user_reads() {
+	if [ "$(id -u)" = 0 ]; then
+		setpriv --reuid="$GATEWAY_USER" --regid="$GATEWAY_USER" --init-groups test -f "$1" -a -r "$1"
+	else
+		[ -f "$1" ] && [ -r "$1" ]
+	fi
 }
 
 # write_gateway_settings FILE: FILE holds a password (RABBITMQ_URL), so it is readable by
@@ -75,6 +118,17 @@ write_gateway_settings() {
 	chmod 640 "$tmp"
 	chgrp "$GATEWAY_USER" "$tmp"
 	mv -f "$tmp" "$file"
+}
+
+# gateway_run_dir: RUN_DIR stays the starting user's (root's): it holds the settings file,
+# which lighttpd reads before it drops root. The gateway's user may write its uploads, its
+# sockets (the publisher's) and the access log (reopened after a graceful restart) only.
+gateway_run_dir() {
+	mkdir -p "$RUN_DIR/uploads" "$RUN_DIR/sockets"
+	chown "$(id -u):$(id -g)" "$RUN_DIR"
+	chmod 755 "$RUN_DIR"
+	touch "$RUN_DIR/access.log"
+	chown "$GATEWAY_USER" "$RUN_DIR/uploads" "$RUN_DIR/sockets" "$RUN_DIR/access.log"
 }
 
 # gateway_env: what lighttpd.conf takes from the environment, fixed for the life of the
