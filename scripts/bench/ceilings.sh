@@ -115,16 +115,16 @@ ceiling_broker() {
 
 # ---- (k): the FastCGI hop ------------------------------------------------------------
 
-# side_wrk_round KEY ROUND PORT SCRIPT PATH [ARGS...]: wrk_round against a side gateway.
+# side_wrk_round KEY ROUND SIDE SCRIPT PATH [ARGS...]: wrk_round against a side gateway,
+# its CPU counted as lighttpd's and the inventory's.
 side_wrk_round() {
-	local key=$1 round=$2 port=$3
+	local key=$1 round=$2 side=$3
 	shift 3
-	BASE_URL=http://127.0.0.1:$port wrk_round "$key" "$round" "$@"
+	SIDE_CPU=$side BASE_URL=http://127.0.0.1:${SIDE_PORT[$side]} wrk_round "$key" "$round" "$@"
 }
 
 # (k) lighttpd and the FastCGI hop with nothing behind: over TCP, over unix sockets.
 ceiling_fcgi() {
 	best_of k side_wrk_round \
-		"TCP|$SIDE_FIXED_TCP_PORT get.lua /api/movies/1" \
-		"unix sockets|$SIDE_FIXED_UNIX_PORT get.lua /api/movies/1"
+		"TCP|fixed-tcp get.lua /api/movies/1" "unix sockets|fixed-unix get.lua /api/movies/1"
 }

@@ -60,15 +60,30 @@ tree_ticks() {
 	echo "$sum"
 }
 
+# sum_ticks PID...: tree_ticks of several processes, added up.
+sum_ticks() {
+	local sum=0 pid
+	for pid in "$@"; do sum=$((sum + $(tree_ticks "$pid"))); done
+	echo "$sum"
+}
+
 # cpu_sample: "busy total" ticks of the machine, then the ticks of each of CPU_PARTS.
+# Every inventory instance counts; with SIDE_CPU naming a side gateway (sidecars.sh), its
+# lighttpd and backends stand in for the stack's lighttpd and inventory.
 cpu_sample() {
-	local pids pg rabbit
+	local pids pg rabbit inventory=() side=$WORK/side/${SIDE_CPU:-}
 	read -r -a pids < <(process_pids)
+	if [ -n "${SIDE_CPU:-}" ]; then
+		pids[0]=$(cat "$side/gateway.pid")
+		mapfile -t inventory < "$side/backend.pids"
+	else
+		mapfile -t inventory < <(pgrep -P "$(cat "$PM2_HOME/pm2.pid")" -x inventory_app || true)
+	fi
 	pg=$(head -n 1 "$STACK_DIR/pg/postmaster.pid" 2>/dev/null || true)
 	rabbit=$(cat "$STACK_DIR/rabbit/pid" 2>/dev/null || true)
 	awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; printf "%d %d", b, b + $5 + $6 }' /proc/stat
 	# lighttpd alone: the publisher, its child, is a part of its own
-	echo " $(proc_ticks "${pids[0]}") $(tree_ticks "${pids[1]}") $(tree_ticks "${pids[2]}")" \
+	echo " $(proc_ticks "${pids[0]}") $(sum_ticks "${inventory[@]}") $(tree_ticks "${pids[2]}")" \
 		"$(tree_ticks "${pids[3]}") $(tree_ticks "$pg") $(tree_ticks "$rabbit")"
 }
 

@@ -10,17 +10,16 @@
 # Stopped by teardown.sh (SIDE_PIDS).
 
 SIDE_PIDS=()
-SIDE_FIXED_TCP_PORT=$((API_GATEWAY_PORT + 1))
-SIDE_FIXED_UNIX_PORT=$((API_GATEWAY_PORT + 2))
-SIDE_INVENTORY_UNIX_PORT=$((API_GATEWAY_PORT + 3))
+declare -A SIDE_PORT=([fixed-tcp]=$((API_GATEWAY_PORT + 1)) [fixed-unix]=$((API_GATEWAY_PORT + 2))
+	[inv-unix]=$((API_GATEWAY_PORT + 3)))
 SIDE_FIXED_TCP_ADDR=127.0.0.1:$((${INVENTORY_FCGI_ADDR##*:} + 1))
 
 # side_backend LOG ADDR_VAR ADDR PROGRAM: one backend process, in the background; its
-# pid also goes into the pids file beside LOG.
+# pid also goes into backend.pids beside LOG.
 side_backend() {
 	env "$2=$3" FIXED_THREADS="$INVENTORY_THREADS" "$4" >> "$1" 2>&1 &
 	SIDE_PIDS+=($!)
-	echo $! >> "$(dirname "$1")/pids"
+	echo $! >> "$(dirname "$1")/backend.pids"
 }
 
 # side_backends NAME PROGRAM ADDR_VAR TRANSPORT: INVENTORY_INSTANCES processes of
@@ -48,31 +47,31 @@ side_gateway() {
 	RUN_DIR=$run API_GATEWAY_PORT=$2 INVENTORY_FCGI_ADDR=$3 \
 		"$PROJECT_ROOT/scripts/deploy/gateway.sh" > "$WORK/side/$1/gateway.log" 2>&1 &
 	SIDE_PIDS+=($!)
-	echo $! >> "$WORK/side/$1/pids"
+	echo $! > "$WORK/side/$1/gateway.pid"
 }
 
 # side_down NAME: stops that side gateway and its backends.
 side_down() {
 	local pids
-	mapfile -t pids < "$WORK/side/$1/pids"
+	mapfile -t pids < <(cat "$WORK/side/$1/gateway.pid" "$WORK/side/$1/backend.pids")
 	kill "${pids[@]}" 2>/dev/null || true
 	wait "${pids[@]}" 2>/dev/null || true
 }
 
-# side_up NAME PORT PROGRAM ADDR_VAR TRANSPORT PATH: backends, their gateway, and a wait
-# until PATH answers through it.
+# side_up NAME PROGRAM ADDR_VAR TRANSPORT PATH: backends, their gateway on SIDE_PORT[NAME],
+# and a wait until PATH answers through it.
 side_up() {
-	side_backends "$1" "$3" "$4" "$5"
-	side_gateway "$1" "$2" "$SIDE_LIST"
-	wait_for 30 curl -fsS -o /dev/null "http://127.0.0.1:$2$6" ||
+	side_backends "$1" "$2" "$3" "$4"
+	side_gateway "$1" "${SIDE_PORT[$1]}" "$SIDE_LIST"
+	wait_for 30 curl -fsS -o /dev/null "http://127.0.0.1:${SIDE_PORT[$1]}$5" ||
 		{ echo "side gateway $1 did not come up" >&2; tail -n 20 "$WORK/side/$1"/*.log >&2; return 1; }
 }
 
 # sidecars_up: the side gateways of (k), when it is selected.
 sidecars_up() {
 	selected k || return 0
-	side_up fixed-tcp "$SIDE_FIXED_TCP_PORT" "$TOOLS_DIR/fcgi_fixed" FIXED_FCGI_ADDR tcp /api/movies/1
-	side_up fixed-unix "$SIDE_FIXED_UNIX_PORT" "$TOOLS_DIR/fcgi_fixed" FIXED_FCGI_ADDR unix /api/movies/1
+	side_up fixed-tcp "$TOOLS_DIR/fcgi_fixed" FIXED_FCGI_ADDR tcp /api/movies/1
+	side_up fixed-unix "$TOOLS_DIR/fcgi_fixed" FIXED_FCGI_ADDR unix /api/movies/1
 }
 
 # (u) (a) through a side gateway whose inventory instances listen on unix sockets, with
@@ -80,10 +79,9 @@ sidecars_up() {
 scenario_get_by_id_unix() {
 	local status=0
 	"$PM2" stop inventory_app > /dev/null
-	side_up inv-unix "$SIDE_INVENTORY_UNIX_PORT" "$BUILD_DIR/inventory_app" \
-		INVENTORY_FCGI_ADDR unix "/api/movies/$FIRST_ID" &&
-		BASE_URL=http://127.0.0.1:$SIDE_INVENTORY_UNIX_PORT run_wrk u get_by_id.lua \
-			"/api/movies/$FIRST_ID" "$FIRST_ID" "$LAST_ID" || status=$?
+	side_up inv-unix "$BUILD_DIR/inventory_app" INVENTORY_FCGI_ADDR unix "/api/movies/$FIRST_ID" &&
+		SIDE_CPU=inv-unix BASE_URL=http://127.0.0.1:${SIDE_PORT[inv-unix]} run_wrk u \
+			get_by_id.lua "/api/movies/$FIRST_ID" "$FIRST_ID" "$LAST_ID" || status=$?
 	side_down inv-unix
 	"$PM2" start inventory_app > /dev/null
 	wait_for 30 curl -fsS -o /dev/null "$BASE_URL/api/movies/$FIRST_ID" || status=1
