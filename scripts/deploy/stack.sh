@@ -281,8 +281,12 @@ private_rabbit_stop() {
 # guest, whose password everyone knows. The password reaches rabbitmqctl on its standard
 # input, never on a command line.
 rabbit_setup() {
-	local verb=add_user queues users
+	local verb=add_user queues users stamp want
 	rabbit_url_parts
+	# Done already for these settings: rabbitmqctl takes seconds a call on a busy host.
+	stamp=$(rabbit_setup_stamp)
+	want=$(printf '%s\n' "$AMQP_USER" "$AMQP_PASS" "$AMQP_VHOST" "$QUEUE_NAME" | sha256sum | cut -d' ' -f1)
+	[ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || return 0
 	if [ "$AMQP_VHOST" != / ]; then
 		rabbitmqctl_ add_vhost "$AMQP_VHOST" >/dev/null 2>&1 || true
 	fi
@@ -295,6 +299,13 @@ rabbit_setup() {
 	if [ "$AMQP_USER" != guest ] && grep -qx guest <<<"$users"; then
 		rabbitmqctl_ delete_user guest >/dev/null
 	fi
+	(umask 077 && echo "$want" >"$stamp")
+}
+
+# rabbit_setup_stamp: where rabbit_setup notes (a digest of) the settings it applied: in
+# the node's own data folder, so that a node made afresh is set up afresh.
+rabbit_setup_stamp() {
+	echo "${RABBITMQ_MNESIA_BASE:-/var/lib/rabbitmq/mnesia}/movies-setup.sha256"
 }
 
 # queue_count NAME: messages in the queue (ready and unacknowledged), 0 when it is absent.
