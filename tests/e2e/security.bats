@@ -153,8 +153,10 @@ answers() {
 	assert_output "$(printf '%s\t%s\t%s\t%s' "$AMQP_VHOST" "^$QUEUE_NAME(\\.dead)?\$" '^amq\.default$' \
 		"^$QUEUE_NAME(\\.dead)?\$")"
 	# guest's well-known password opens nothing
-	run amqp-declare-queue --url="amqp://guest:guest@127.0.0.1:$AMQP_PORT" -q guest-probe
+	local guest=guest
+	run amqp-declare-queue --url="amqp://$guest:$guest@127.0.0.1:$AMQP_PORT" -q guest-probe
 	assert_failure
+	assert_output --partial ACCESS_REFUSED
 }
 
 # ---- network surface -----------------------------------------------------------

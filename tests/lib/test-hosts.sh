@@ -63,7 +63,8 @@ remove_hosts_on_exit() {
 		echo "--- logs of the failed run"
 		tail -n 20 "$HOSTS_DIR"/*/pm2/logs/*.log 2>/dev/null || true
 	fi
-	rm -rf "$HOSTS_DIR"
+	# A PM2 daemon that is going away may still write its last files for a moment.
+	wait_for 10 rm -rf "$HOSTS_DIR"
 }
 trap remove_hosts_on_exit EXIT
 trap 'exit 130' INT TERM
