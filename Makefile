@@ -36,7 +36,7 @@ ifneq ($(V),1)
 Q = @
 endif
 
-.PHONY: all install uninstall run reload stop test check test-hosts deps clean bench soak fuzz
+.PHONY: all install uninstall run reload stop test check test-hosts deps clean bench soak fuzz status
 all: $(PROGRAMS) $(UNIT_TESTS)
 
 $(BUILD)/%.o: fcgi/%.c
@@ -114,6 +114,10 @@ reload:
 
 stop:
 	$(Q)scripts/deploy/stop.sh
+
+# This host's PM2 processes and GET /api/health, one part a line; 1 when a part is down.
+status:
+	$(Q)scripts/deploy/status.sh
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
