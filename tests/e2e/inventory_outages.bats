@@ -31,6 +31,13 @@ assert_no_backend_details() {
 }
 
 # status_is CODE METHOD PATH [curl args...]: succeeds when the request answers CODE.
+# answers_503 METHOD PATH [curl args]: the request is answered 503 problem+json.
+answers_503() {
+	run -0 http "$@"
+	assert_output 503
+	assert_problem 503
+}
+
 status_is() {
 	local want=$1
 	shift
@@ -62,16 +69,10 @@ app_pid() {
 	id=$(create_titled "$TAG app down")
 	APP_STOPPED=1
 	app_stop inventory_app
-	run -0 http GET /api/movies
-	assert_output 503
-	assert_problem 503
+	answers_503 GET /api/movies
 	assert_no_backend_details
-	run -0 http GET "/api/movies/$id"
-	assert_output 503
-	assert_problem 503
-	run -0 http POST /api/movies "${JSON[@]}" --data-binary "{\"title\":\"$TAG while down\"}"
-	assert_output 503
-	assert_problem 503
+	answers_503 GET "/api/movies/$id"
+	answers_503 POST /api/movies "${JSON[@]}" --data-binary "{\"title\":\"$TAG while down\"}"
 	app_start inventory_app
 	APP_STOPPED=0
 	run wait_for 30 status_is 200 GET "/api/movies/$id"
@@ -89,20 +90,12 @@ app_pid() {
 	[ -n "$pid" ] && [ "$pid" != 0 ]
 	PG_STOPPED=1
 	private_pg_stop
-	run -0 http GET /api/movies
-	assert_output 503
-	assert_problem 503
+	answers_503 GET /api/movies
 	assert_no_backend_details
 	[ -n "$(header Retry-After)" ] || fail "no Retry-After"
-	run -0 http GET "/api/movies/$id"
-	assert_output 503
-	assert_problem 503
-	run -0 http POST /api/movies "${JSON[@]}" --data-binary "{\"title\":\"$TAG while down\"}"
-	assert_output 503
-	assert_problem 503
-	run -0 http DELETE "/api/movies/$id"
-	assert_output 503
-	assert_problem 503
+	answers_503 GET "/api/movies/$id"
+	answers_503 POST /api/movies "${JSON[@]}" --data-binary "{\"title\":\"$TAG while down\"}"
+	answers_503 DELETE "/api/movies/$id"
 	# validation needs no database: still a 400
 	run -0 http POST /api/movies "${JSON[@]}" --data-binary '{"title":""}'
 	assert_output 400

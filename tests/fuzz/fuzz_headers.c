@@ -12,17 +12,8 @@
 #include "billing/message_id.h"
 #include "billing/order.h"
 #include "common/http.h"
-#include "oracle.h"
-
-/* The server loop chooses the request id once per request where request_id.c exists. */
-#if __has_include("common/request_id.h")
 #include "common/request_id.h"
-#define REQUEST_BEGIN(rid) request_id_begin(rid)
-#define REQUEST_END() request_id_end()
-#else
-#define REQUEST_BEGIN(rid) ((void)(rid))
-#define REQUEST_END() ((void)0)
-#endif
+#include "oracle.h"
 
 static int visible_ascii(const char *s, size_t len)
 {
@@ -44,11 +35,11 @@ static void check_request_id(const uint8_t *data, size_t size, const char *rid)
 	ORACLE(param != NULL, data, size);
 	strcpy(param, "HTTP_X_REQUEST_ID=");
 	strcat(param, rid);
-	REQUEST_BEGIN(rid);
+	request_id_begin(rid); /* as the server loop does, once per request */
 	oracle_capture_begin();
 	http_problem(&req, 400, NULL, NULL, "fuzz");
 	oracle_capture_end(&buf, &len);
-	REQUEST_END();
+	request_id_end();
 	ORACLE(oracle_reply_parse(buf, len, &r), data, size);
 	ORACLE(oracle_json(r.body, r.body_len), data, size);
 	if (oracle_reply_header(&r, "X-Request-Id", echoed, sizeof(echoed)))
