@@ -2,11 +2,12 @@
 # Sourced (by env.sh and stack.sh): RABBITMQ_URL taken apart and put back together.
 
 # rabbit_url_parts: sets AMQP_SCHEME AMQP_USER AMQP_PASS AMQP_HOST AMQP_PORT AMQP_VHOST
-# from RABBITMQ_URL, percent-decoded. No vhost, or a trailing "/" alone, means the
-# default vhost "/" (as the programs read it: fcgi/billing/broker.c).
+# from RABBITMQ_URL (its first URL, when it lists one per broker node), percent-decoded.
+# No vhost, or a trailing "/" alone, means the default vhost "/" (as the programs read
+# it: fcgi/billing/broker.c).
 rabbit_url_parts() {
 	local re='^(amqps?)://(([^:@/]*)(:([^@/]*))?@)?([^:/]+)(:([0-9]+))?(/(.*))?$'
-	[[ $RABBITMQ_URL =~ $re ]] || { echo "RABBITMQ_URL is not an amqp:// URL" >&2; return 1; }
+	[[ ${RABBITMQ_URL%%,*} =~ $re ]] || { echo "RABBITMQ_URL is not an amqp:// URL" >&2; return 1; }
 	AMQP_SCHEME=${BASH_REMATCH[1]}
 	AMQP_USER=$(percent_decode "${BASH_REMATCH[3]:-guest}")
 	AMQP_PASS=$(percent_decode "${BASH_REMATCH[5]:-guest}")
@@ -25,6 +26,16 @@ rabbit_url() {
 	[ "$AMQP_VHOST" = / ] || path=/$(percent_encode "$AMQP_VHOST")
 	printf '%s://%s:%s@%s:%s%s\n' "$AMQP_SCHEME" "$(percent_encode "$AMQP_USER")" \
 		"$(percent_encode "$AMQP_PASS")" "${1:-$AMQP_HOST}" "${2:-$AMQP_PORT}" "$path"
+}
+
+# rabbit_url_list HOST...: one URL per broker node, comma-separated, each on the AMQP
+# port with RABBITMQ_URL's user, password and vhost.
+rabbit_url_list() {
+	local host urls=()
+	for host in "$@"; do
+		urls+=("$(rabbit_url "$host")") || return 1
+	done
+	(IFS=,; printf '%s\n' "${urls[*]}")
 }
 
 # percent_encode TEXT: every byte outside RFC 3986's unreserved characters as %XX.

@@ -8,7 +8,8 @@ source "$(dirname "$0")/env.sh"
 load_env
 # inventory_app binds its host's own address; the gateway's list may name several hosts.
 [ "$1" != inventory_app ] || export INVENTORY_FCGI_ADDR=$INVENTORY_LISTEN_ADDR
-# Each daemon's environment holds its own passwords only.
+# Each daemon's environment holds its own passwords only, and none the broker's cookie.
+unset RABBITMQ_ERLANG_COOKIE
 case $1 in
 inventory_app) unset POSTGRES_BILLING_PASSWORD RABBITMQ_URL ;;
 billing_app) unset POSTGRES_PASSWORD ;;

@@ -63,12 +63,32 @@ create_env_file() {
 	echo "created $1 with random passwords" >&2
 }
 
-# refuse_default_secrets: fails when a password is still .env.example's placeholder, or
-# RABBITMQ_URL names RabbitMQ's built-in guest user (provisioning removes it).
+# is_secret NAME: the variable holds a password or the broker cluster's Erlang cookie.
+is_secret() {
+	[[ $1 == *_PASSWORD || $1 == RABBITMQ_ERLANG_COOKIE ]]
+}
+
+# ensure_erlang_cookie: a .env written before the broker cluster existed gets a random
+# RABBITMQ_ERLANG_COOKIE of its own, appended (every host of a cluster must share
+# one .env, as the Vagrant VMs and the test's hosts do).
+ensure_erlang_cookie() {
+	local cookie
+	if [ ! -O "$ENV_FILE" ] || grep -q '^[[:space:]]*RABBITMQ_ERLANG_COOKIE=' "$ENV_FILE"; then
+		return 0
+	fi
+	cookie=$(random_secret)
+	printf 'RABBITMQ_ERLANG_COOKIE=%s\n' "$cookie" >>"$ENV_FILE"
+	[ "${RABBITMQ_ERLANG_COOKIE-}" != "$SECRET_PLACEHOLDER" ] || derive_value RABBITMQ_ERLANG_COOKIE "$cookie"
+	echo "added a random RABBITMQ_ERLANG_COOKIE to $ENV_FILE" >&2
+}
+
+# refuse_default_secrets: fails when a password or the Erlang cookie is still
+# .env.example's placeholder, or RABBITMQ_URL names RabbitMQ's built-in guest user
+# (provisioning removes it).
 refuse_default_secrets() {
 	local name bad=()
 	for name in $(compgen -e); do
-		[[ $name == *_PASSWORD && ${!name} == "$SECRET_PLACEHOLDER" ]] && bad+=("$name")
+		is_secret "$name" && [ "${!name}" = "$SECRET_PLACEHOLDER" ] && bad+=("$name")
 	done
 	rabbit_url_parts
 	[ "$AMQP_PASS" != "$SECRET_PLACEHOLDER" ] || bad+=("RABBITMQ_URL's password")
@@ -79,27 +99,48 @@ refuse_default_secrets() {
 	return 1
 }
 
+# derive_value NAME VALUE: exports NAME=VALUE as if .env said so (pm2_ leaves it out).
+derive_value() {
+	export "$1=$2"
+	ENV_FILE_VALUES[$1]=$2
+}
+
+# list_words LIST: a comma (or space) separated list, one item a line.
+list_words() {
+	local items
+	IFS=', ' read -r -a items <<<"$1"
+	[ ${#items[@]} -eq 0 ] || printf '%s\n' "${items[@]}"
+}
+
 # INVENTORY_FCGI_ADDR lists every inventory address the gateway balances over; an
 # inventory host listens on INVENTORY_LISTEN_ADDR, by default the list's first entry.
 # derive_env runs again after a caller changes INVENTORY_FCGI_ADDR: a derived
 # INVENTORY_LISTEN_ADDR follows the list, a configured one stays.
 # RABBITMQ_ADDR (host:port), set by provisioning from BILLING_HOST and by the private
-# stacks, moves RABBITMQ_URL to that address: each app derives the URL itself, so the
-# password in it never passes through PM2.
+# stacks, moves RABBITMQ_URL to that address; otherwise RABBITMQ_NODES (the broker
+# cluster's nodes) makes it one URL per node. Each app derives the URL itself, so the
+# password in it never passes through PM2. A cluster's queues are quorum queues unless
+# RABBITMQ_QUEUE_TYPE says otherwise.
 derive_env() {
+	local nodes
 	if [ "${INVENTORY_LISTEN_ADDR-}" = "${DERIVED_LISTEN_ADDR-unset}" ]; then
 		unset INVENTORY_LISTEN_ADDR
 	fi
 	export_default INVENTORY_LISTEN_ADDR "${INVENTORY_FCGI_ADDR%%,*}"
 	DERIVED_LISTEN_ADDR=${ENV_FILE_VALUES[INVENTORY_LISTEN_ADDR]-unset}
-	export INVENTORY_FCGI_HOST=${INVENTORY_LISTEN_ADDR%:*}
-	export INVENTORY_FCGI_PORT=${INVENTORY_LISTEN_ADDR##*:}
-	ENV_FILE_VALUES[INVENTORY_FCGI_HOST]=$INVENTORY_FCGI_HOST
-	ENV_FILE_VALUES[INVENTORY_FCGI_PORT]=$INVENTORY_FCGI_PORT
+	derive_value INVENTORY_FCGI_HOST "${INVENTORY_LISTEN_ADDR%:*}"
+	derive_value INVENTORY_FCGI_PORT "${INVENTORY_LISTEN_ADDR##*:}"
+	mapfile -t nodes < <(list_words "${RABBITMQ_NODES:-}")
 	if [ -n "${RABBITMQ_ADDR:-}" ]; then
-		RABBITMQ_URL=$(rabbit_url "${RABBITMQ_ADDR%:*}" "${RABBITMQ_ADDR##*:}")
-		export RABBITMQ_URL
-		ENV_FILE_VALUES[RABBITMQ_URL]=$RABBITMQ_URL
+		nodes=("${RABBITMQ_ADDR%:*}")
+		derive_value RABBITMQ_URL "$(rabbit_url "${RABBITMQ_ADDR%:*}" "${RABBITMQ_ADDR##*:}")"
+	elif [ ${#nodes[@]} -gt 0 ]; then
+		derive_value RABBITMQ_URL "$(rabbit_url_list "${nodes[@]}")"
+	fi
+	if [ -z "${RABBITMQ_QUEUE_TYPE:-}" ] || [ "$RABBITMQ_QUEUE_TYPE" = "${DERIVED_QUEUE_TYPE-}" ]; then
+		DERIVED_QUEUE_TYPE=classic
+		[ ${#nodes[@]} -lt 2 ] || DERIVED_QUEUE_TYPE=quorum
+		derive_value RABBITMQ_QUEUE_TYPE "$DERIVED_QUEUE_TYPE"
 	fi
 }
 
@@ -136,7 +177,7 @@ pm2_() {
 	for name in $(compgen -e); do
 		if [ "${ENV_FILE_VALUES[$name]+set}" ] && [ "${!name}" = "${ENV_FILE_VALUES[$name]}" ]; then
 			unset+=(-u "$name")
-		elif [[ $name == *_PASSWORD || $name == RABBITMQ_URL ]]; then
+		elif is_secret "$name" || [ "$name" = RABBITMQ_URL ]; then
 			echo "pm2_: $name is set outside $ENV_FILE; PM2 would store it" >&2
 			return 1
 		fi

@@ -44,7 +44,7 @@ inventory_backends() {
 # The publisher's environment: lighttpd passes only these (and PATH) to the programs it
 # spawns, so a reload hands the new values to the new publisher. It answers /api/health
 # too, asking each inventory address.
-PUBLISHER_ENV=(RABBITMQ_URL QUEUE_NAME REQUEST_BODY_MAX_KB BILLING_CONFIRM_TIMEOUT_MS
+PUBLISHER_ENV=(RABBITMQ_URL RABBITMQ_QUEUE_TYPE QUEUE_NAME REQUEST_BODY_MAX_KB BILLING_CONFIRM_TIMEOUT_MS
 	BILLING_PUBLISHER_THREADS INVENTORY_FCGI_ADDR)
 
 gateway_settings() {

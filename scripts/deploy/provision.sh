@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The one way to set up a host: provision.sh ROLE... with roles gateway, inventory,
-# billing, or all (what `make run` does on one machine). It installs packages, builds,
+# billing, broker (a RabbitMQ node of the cluster only), or all (what `make run` does on
+# one machine). It installs packages, builds,
 # creates databases and tables, starts the services and registers the role's apps in
 # root's PM2 (saved, and started at boot where systemd runs). Safe to run again.
 #
 # Hosts: on a multi-host deployment set GATEWAY_HOST, INVENTORY_HOST and BILLING_HOST
 # (names or addresses every host resolves); the Vagrantfile does. Unset, all is local.
+# INVENTORY_HOST may list several inventory hosts (comma-separated): the first holds
+# movies_db, the others use it. RABBITMQ_NODES lists the broker cluster's nodes, the
+# first being the seed the others join (billing's own node, when it is one of them).
 # With STACK_DIR set, PostgreSQL and RabbitMQ are private ones under that folder
 # (the three-host test runs each role like this inside its network namespace).
 set -euo pipefail
@@ -13,7 +17,7 @@ source "$(dirname "$0")/env.sh"
 source "$PROJECT_ROOT/scripts/deploy/stack.sh"
 
 usage() {
-	echo "usage: $0 gateway|inventory|billing|all..." >&2
+	echo "usage: $0 gateway|inventory|billing|broker|all..." >&2
 	exit 2
 }
 
@@ -21,7 +25,7 @@ roles=()
 for r in "$@"; do
 	case $r in
 	all) roles+=(gateway inventory billing) ;;
-	gateway | inventory | billing) roles+=("$r") ;;
+	gateway | inventory | billing | broker) roles+=("$r") ;;
 	*) usage ;;
 	esac
 done
@@ -31,39 +35,75 @@ has_role() { [[ " ${roles[*]} " == *" $1 "* ]]; }
 NODE_RUNTIME_ONLY=1 "$PROJECT_ROOT/scripts/deploy/install-deps.sh"
 make -C "$PROJECT_ROOT" --no-print-directory all
 load_env
+ensure_erlang_cookie
 refuse_default_secrets
 
-# first_ipv4 NAME: the IPv4 address NAME resolves to (libfcgi's allow-list takes addresses).
-first_ipv4() {
-	getent ahostsv4 "$1" | awk 'NR == 1 { print $1 }'
+# must_resolve NAME: NAME's IPv4 address, or the provisioning stops.
+must_resolve() {
+	local addr
+	addr=$(first_ipv4 "$1")
+	[ -n "$addr" ] || { echo "cannot resolve $1" >&2; return 1; }
+	echo "$addr"
 }
 
-# Points each service at the hosts named by GATEWAY_HOST, INVENTORY_HOST, BILLING_HOST.
-apply_hosts() {
-	if [ -n "${INVENTORY_HOST:-}" ]; then
-		export INVENTORY_FCGI_ADDR=$INVENTORY_HOST:${INVENTORY_FCGI_ADDR##*:}
-		derive_env
+# apply_inventory_hosts: the gateway balances over every inventory host on the FastCGI
+# port. An inventory host listens on its own; the first holds movies_db, listening on
+# its own address too for the others, whose inventory_app uses it (POSTGRES_HOST).
+apply_inventory_hosts() {
+	local port=${INVENTORY_FCGI_ADDR##*:} hosts host self first addrs=()
+	mapfile -t hosts < <(list_words "$INVENTORY_HOST")
+	first=${hosts[0]}
+	INVENTORY_FCGI_ADDR=$(IFS=,; echo "${hosts[*]/%/:$port}")
+	export INVENTORY_FCGI_ADDR
+	derive_env
+	has_role inventory || return 0
+	self=$(this_host_in "$INVENTORY_HOST") || { echo "this host is not one of INVENTORY_HOST ($INVENTORY_HOST)" >&2; exit 1; }
+	export INVENTORY_LISTEN_ADDR=$self:$port
+	derive_env
+	if [ "$self" != "$first" ]; then
+		MOVIES_DB_HERE=0
+		export POSTGRES_HOST=$first
+	elif [ ${#hosts[@]} -gt 1 ]; then
+		PG_EXTRA_LISTEN=$(must_resolve "$first")
+		for host in "${hosts[@]}"; do
+			addrs+=("$(must_resolve "$host")")
+		done
+		# shellcheck disable=SC2034 # pg_allow_only reads it as POSTGRES's CLIENT_ADDRS
+		POSTGRES_CLIENT_ADDRS=${addrs[*]}
 	fi
-	if [ -n "${BILLING_HOST:-}" ]; then
+}
+
+# Points each service at the hosts named by GATEWAY_HOST, INVENTORY_HOST, BILLING_HOST
+# and RABBITMQ_NODES.
+apply_hosts() {
+	[ -z "${INVENTORY_HOST:-}" ] || apply_inventory_hosts
+	if [ -n "${RABBITMQ_NODES:-}" ]; then
+		# Each app derives the list of RABBITMQ_URLs itself (env.sh, derive_env); each
+		# node listens on its host's address (stack.sh, rabbit_cluster_env).
+		unset RABBITMQ_ADDR
+		derive_env
+	elif [ -n "${BILLING_HOST:-}" ]; then
 		rabbit_url_parts
 		# The apps derive RABBITMQ_URL on this address themselves (env.sh, derive_env);
 		# the broker, on the billing host, listens on that address only.
 		export RABBITMQ_ADDR=$BILLING_HOST:$AMQP_PORT
 		derive_env
-		RABBITMQ_BIND=$(first_ipv4 "$BILLING_HOST")
-		[ -n "$RABBITMQ_BIND" ] || { echo "cannot resolve $BILLING_HOST" >&2; exit 1; }
+		RABBITMQ_BIND=$(must_resolve "$BILLING_HOST")
 		export RABBITMQ_BIND
 	fi
 	if [ -n "${GATEWAY_HOST:-}" ]; then
-		FCGI_WEB_SERVER_ADDRS=$(first_ipv4 "$GATEWAY_HOST")
-		[ -n "$FCGI_WEB_SERVER_ADDRS" ] || { echo "cannot resolve $GATEWAY_HOST" >&2; exit 1; }
+		FCGI_WEB_SERVER_ADDRS=$(must_resolve "$GATEWAY_HOST")
 		export FCGI_WEB_SERVER_ADDRS
 	fi
 }
 
+# Whether this host holds movies_db: with several inventory hosts, the first only.
+MOVIES_DB_HERE=1
+apply_hosts
+
 # The PostgreSQL roles of this host's apps, the only ones its cluster lets in.
 pg_prefixes=()
-! has_role inventory || pg_prefixes+=(POSTGRES)
+! has_role inventory || [ "$MOVIES_DB_HERE" = 0 ] || pg_prefixes+=(POSTGRES)
 ! has_role billing || pg_prefixes+=(POSTGRES_BILLING)
 
 pg_ready() {
@@ -73,20 +113,42 @@ pg_ready() {
 
 provision_inventory() {
 	ensure_app_users inventory_app
-	pg_ready
-	db_setup_movies
+	if [ "$MOVIES_DB_HERE" = 1 ]; then
+		pg_ready
+		db_setup_movies
+	fi
 	allow_listener_handover
 	apps+=(inventory_app)
 }
 
-provision_billing() {
-	ensure_app_users billing_app
+# rabbit_node: this host's RabbitMQ node, started, in the cluster when RABBITMQ_NODES
+# names one, and (on a single node or the seed) with the apps' user. Users and
+# permissions are the cluster's: the seed's reach a node when it joins.
+rabbit_node() {
 	rabbit_configure
 	rabbit_up
-	rabbit_setup
+	if rabbit_clustered; then
+		rabbit_join_seed
+		[ "$RABBIT_SELF" != "$(rabbit_seed)" ] || rabbit_setup
+	else
+		rabbit_setup
+	fi
+}
+
+provision_billing() {
+	ensure_app_users billing_app
+	# In a cluster the billing host runs a node when RABBITMQ_NODES lists it.
+	if ! rabbit_clustered || this_host_in "$RABBITMQ_NODES" >/dev/null; then
+		rabbit_node
+	fi
 	pg_ready
 	db_setup_billing
 	apps+=(billing_app)
+}
+
+provision_broker() {
+	rabbit_clustered || { echo "the broker role needs RABBITMQ_NODES" >&2; exit 1; }
+	rabbit_node
 }
 
 provision_gateway() {
@@ -103,12 +165,14 @@ pm2_boot() {
 	fi
 }
 
-apply_hosts
 apps=()
 for r in "${roles[@]}"; do
 	"provision_$r"
 done
 only=$(IFS=,; echo "${apps[*]}")
-"$PROJECT_ROOT/scripts/deploy/reload.sh" "${apps[@]}"
-pm2_boot
-echo "provisioned: ${roles[*]} (PM2 apps: $only)"
+# A broker node alone has no app: PM2 is left alone.
+if [ ${#apps[@]} -gt 0 ]; then
+	"$PROJECT_ROOT/scripts/deploy/reload.sh" "${apps[@]}"
+	pm2_boot
+fi
+echo "provisioned: ${roles[*]} (PM2 apps: ${only:-none})"

@@ -47,6 +47,26 @@ ensure_app_users() {
 	done
 }
 
+# first_ipv4 NAME: the IPv4 address NAME resolves to (libfcgi's allow-list takes addresses).
+first_ipv4() {
+	getent ahostsv4 "$1" | awk 'NR == 1 { print $1 }'
+}
+
+# this_host_in LIST: the first name (or address) of the comma list that resolves to an
+# address of this host: which inventory host or broker node this one is.
+this_host_in() {
+	local item addr mine
+	mine=$(ip -4 -o addr show | awk '{ sub("/.*", "", $4); print $4 }')
+	for item in $(list_words "$1"); do
+		addr=$(first_ipv4 "$item")
+		if [ -n "$addr" ] && grep -qxF "$addr" <<<"$mine"; then
+			echo "$item"
+			return 0
+		fi
+	done
+	return 1
+}
+
 # allow_listener_handover: when an inventory instance stops, the kernel hands the
 # connections still queued on its socket to a sibling on the same port instead of
 # resetting them (Linux >= 5.14; per network namespace).
@@ -57,16 +77,33 @@ allow_listener_handover() {
 
 # ---- PostgreSQL -------------------------------------------------------------
 
+# PG_EXTRA_LISTEN (set by provisioning on the first of several inventory hosts): an
+# address PostgreSQL listens on besides loopback, for the other inventory hosts.
+
+# pg_listening WANT: the running cluster listens on WANT (listen_addresses) already.
+pg_listening() {
+	[ "$(pg_admin -c 'SHOW listen_addresses')" = "$1" ]
+}
+
+# system_pg_start: Debian's cluster; with PG_EXTRA_LISTEN, also on that address (set
+# with ALTER SYSTEM and applied by a restart when it changed). Unset: left as it is.
 system_pg_start() {
+	local want=localhost,${PG_EXTRA_LISTEN:-}
 	pg_lsclusters -h | grep -q '^15 *main' || pg_createcluster 15 main
 	pg_ctlcluster 15 main status >/dev/null 2>&1 || pg_ctlcluster 15 main start
 	wait_for 30 runuser -u postgres -- psql -qAtc 'SELECT 1'
+	if [ -n "${PG_EXTRA_LISTEN:-}" ] && ! pg_listening "$want"; then
+		pg_admin -v a="$want" <<<"ALTER SYSTEM SET listen_addresses = :'a'"
+		pg_ctlcluster 15 main restart
+		wait_for 30 runuser -u postgres -- psql -qAtc 'SELECT 1'
+	fi
 }
 
 private_pg_start() {
-	local dir=$STACK_DIR/pg
+	local dir=$STACK_DIR/pg listen=127.0.0.1${PG_EXTRA_LISTEN:+,$PG_EXTRA_LISTEN}
 	if [ -f "$dir/postmaster.pid" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
-		return 0
+		! pg_listening "$listen" || return 0
+		private_pg_stop
 	fi
 	if [ ! -f "$dir/PG_VERSION" ]; then
 		mkdir -p "$dir"
@@ -76,7 +113,7 @@ private_pg_start() {
 			--auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$STACK_DIR/initdb.log"
 	fi
 	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir" -l "$STACK_DIR/pg.log" -w -t 30 \
-		-o "-p $POSTGRES_PORT -k $dir -c listen_addresses=127.0.0.1" start >/dev/null 3>&-
+		-o "-p $POSTGRES_PORT -k $dir -c listen_addresses=$listen" start >/dev/null 3>&-
 }
 
 private_pg_stop() {
@@ -132,16 +169,21 @@ SQL
 # pg_allow_only PREFIX...: who the cluster lets in (its pg_hba.conf, then a reload): the
 # postgres superuser from the postgres OS user on the local socket (its password, if an
 # older provisioning set one, is removed), and each PREFIX's role (POSTGRES,
-# POSTGRES_BILLING) over loopback TCP with its password. Nobody else, from nowhere else.
+# POSTGRES_BILLING) over loopback TCP with its password, and from the addresses in
+# PREFIX_CLIENT_ADDRS (provisioning lists the inventory hosts' in POSTGRES_CLIENT_ADDRS).
+# Nobody else, from nowhere else.
 pg_allow_only() {
-	local hba prefix user
+	local hba prefix user clients addr
 	hba=$(pg_admin -c 'SHOW hba_file')
 	{
 		echo "# Written by provisioning (scripts/deploy/stack.sh, pg_allow_only): edit that, not this."
 		echo "local all postgres peer"
 		for prefix in "$@"; do
-			user=${prefix}_USER
-			printf 'host all "%s" %s scram-sha-256\n' "${!user}" 127.0.0.1/32 "${!user}" ::1/128
+			user=${prefix}_USER clients=${prefix}_CLIENT_ADDRS
+			for addr in 127.0.0.1/32 ::1/128 ${!clients:-}; do
+				[[ $addr == */* ]] || addr=$addr/32
+				printf 'host all "%s" %s scram-sha-256\n' "${!user}" "$addr"
+			done
 		done
 	} >"$hba"
 	pg_admin -c 'ALTER ROLE postgres PASSWORD NULL' -c 'SELECT pg_reload_conf()' >/dev/null
@@ -183,27 +225,185 @@ db_setup() {
 
 # ---- RabbitMQ ---------------------------------------------------------------
 
-rabbitmqctl_() {
+# rabbit_cli TOOL ARGS...: one of RabbitMQ's command line tools (rabbitmqctl,
+# rabbitmq-queues) on this host's node. The cookie comes from the node's cookie file,
+# never from the environment (RabbitMQ would pass it on a command line).
+rabbit_cli() {
+	local tool=$1
+	shift
 	if [ -n "${STACK_DIR:-}" ]; then
 		# No crash dump in the caller's folder when the node or its folder is gone.
-		HOME=$STACK_DIR/rabbit ERL_CRASH_DUMP_SECONDS=0 \
-			"$RABBIT_BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" "$@"
+		env -u RABBITMQ_ERLANG_COOKIE HOME="$STACK_DIR/rabbit" ERL_CRASH_DUMP_SECONDS=0 \
+			"$RABBIT_BIN/$tool" -n "$RABBITMQ_NODENAME" "$@"
 	else
-		rabbitmqctl "$@"
+		env -u RABBITMQ_ERLANG_COOKIE "$tool" "$@"
 	fi
 }
 
-system_rabbit_start() {
-	# A changed config file (rabbit_configure) takes effect when the node starts.
-	if [ "${RABBIT_CONF_CHANGED:-0}" = 1 ] && rabbitmqctl status >/dev/null 2>&1; then
-		echo "RabbitMQ: restarting on its new configuration"
-		rabbitmqctl shutdown >/dev/null
+rabbitmqctl_() {
+	rabbit_cli rabbitmqctl "$@"
+}
+
+# ---- A broker cluster (RABBITMQ_NODES) ----------------------------------------
+# Each node is named PREFIX@ENTRY, ENTRY its name (or address) in RABBITMQ_NODES as every
+# host resolves it: movies@ for the private nodes, rabbit@ (Debian's) for the system
+# ones. Names with a dot need Erlang's long names, so then every node uses them. The
+# first node is the seed that the others join; the cluster remembers its members, so a
+# node that restarts rejoins by itself.
+
+# rabbit_clustered: RABBITMQ_NODES names the broker nodes (RABBITMQ_ADDR, a private
+# stack's single node, overrides it, as in derive_env).
+rabbit_clustered() {
+	[ -n "${RABBITMQ_NODES:-}" ] && [ -z "${RABBITMQ_ADDR:-}" ]
+}
+
+rabbit_node_name() {
+	if [ -n "${STACK_DIR:-}" ]; then echo "movies@$1"; else echo "rabbit@$1"; fi
+}
+
+rabbit_seed() {
+	list_words "$RABBITMQ_NODES" | head -n 1
+}
+
+# rabbit_cluster_env: RABBIT_SELF (this host's entry in RABBITMQ_NODES), RABBIT_NODE
+# (its node name), RABBITMQ_BIND (its address, where AMQP, epmd and the Erlang
+# distribution listen) and RABBIT_LONGNAMES (true or false).
+rabbit_cluster_env() {
+	if ! RABBIT_SELF=$(this_host_in "$RABBITMQ_NODES"); then
+		echo "this host is not one of RABBITMQ_NODES ($RABBITMQ_NODES)" >&2
+		return 1
 	fi
-	if ! rabbitmqctl status >/dev/null 2>&1; then
-		rabbitmq-server -detached
+	RABBIT_NODE=$(rabbit_node_name "$RABBIT_SELF")
+	RABBITMQ_BIND=$(first_ipv4 "$RABBIT_SELF")
+	export RABBITMQ_BIND
+	RABBIT_LONGNAMES=false
+	[[ $RABBITMQ_NODES != *.* ]] || RABBIT_LONGNAMES=true
+}
+
+# rabbit_dist_args: the Erlang distribution listens on this node's address only.
+rabbit_dist_args() {
+	echo "-kernel inet_dist_use_interface {${RABBITMQ_BIND//./,}}"
+}
+
+# rabbit_cookie_file: where the node and the CLI tools read the Erlang cookie.
+rabbit_cookie_file() {
+	if [ -n "${STACK_DIR:-}" ]; then
+		echo "$STACK_DIR/rabbit/.erlang.cookie"
+	else
+		echo /var/lib/rabbitmq/.erlang.cookie
+	fi
+}
+
+# rabbit_cookie_current: the cookie file holds RABBITMQ_ERLANG_COOKIE (always true
+# outside a cluster, where the node keeps the cookie it made itself).
+rabbit_cookie_current() {
+	rabbit_clustered || return 0
+	[ "$(cat "$(rabbit_cookie_file)" 2>/dev/null)" = "$RABBITMQ_ERLANG_COOKIE" ]
+}
+
+# rabbit_install_cookie: writes the shared cookie into the cookie file, mode 400 (printf
+# is a shell builtin: the cookie is on no command line).
+rabbit_install_cookie() {
+	local file tmp
+	! rabbit_cookie_current || return 0
+	file=$(rabbit_cookie_file)
+	mkdir -p "$(dirname "$file")"
+	tmp=$(mktemp "$file.XXXXXX")
+	printf '%s' "$RABBITMQ_ERLANG_COOKIE" >"$tmp"
+	chmod 400 "$tmp"
+	[ -n "${STACK_DIR:-}" ] || chown rabbitmq: "$tmp"
+	mv -f "$tmp" "$file"
+}
+
+# rabbit_join_seed: unless this node is the seed or in the seed's cluster already, it
+# joins it (a node outside the cluster holds nothing worth keeping: it is reset), then
+# takes a replica of every quorum queue declared before it joined.
+rabbit_join_seed() {
+	local seed
+	seed=$(rabbit_node_name "$(rabbit_seed)")
+	[ "$RABBIT_NODE" != "$seed" ] || return 0
+	if ! rabbitmqctl_ cluster_status --formatter json |
+		jq -e --arg s "$seed" '.disk_nodes | index($s)' >/dev/null; then
+		echo "RabbitMQ: $RABBIT_NODE joins $seed"
+		quiet_unless_failed rabbitmqctl_ stop_app
+		quiet_unless_failed rabbitmqctl_ reset
+		quiet_unless_failed rabbitmqctl_ join_cluster "$seed"
+		quiet_unless_failed rabbitmqctl_ start_app
+	fi
+	quiet_unless_failed rabbit_cli rabbitmq-queues grow "$RABBIT_NODE" all
+}
+
+# quiet_unless_failed CMD...: runs CMD, showing what it printed only when it fails (the
+# CLI logs a node's passing complaints while it joins a cluster).
+quiet_unless_failed() {
+	local out
+	out=$("$@" 2>&1) && return 0
+	printf '%s\n' "$out" >&2
+	return 1
+}
+
+# rabbit_systemd_epmd: under systemd, Debian's epmd.socket listens on every address;
+# a drop-in keeps it to loopback and this node's address. Returns 0 when it changed.
+rabbit_systemd_epmd() {
+	local dir=/etc/systemd/system/epmd.socket.d tmp
+	[ -d /run/systemd/system ] || return 1
+	mkdir -p "$dir"
+	tmp=$(mktemp)
+	printf '%s\n' '[Socket]' 'ListenStream=' 'ListenStream=127.0.0.1:4369' \
+		"ListenStream=$RABBITMQ_BIND:4369" 'FreeBind=true' >"$tmp"
+	if cmp -s "$tmp" "$dir/movies.conf"; then
+		rm -f "$tmp"
+		return 1
+	fi
+	chmod 644 "$tmp"
+	mv -f "$tmp" "$dir/movies.conf"
+	systemctl daemon-reload
+}
+
+# rabbit_env_conf: /etc/rabbitmq/rabbitmq-env.conf for the system node of a cluster: its
+# name, epmd and the distribution on its address.
+rabbit_env_conf() {
+	cat <<CONF
+# Written by provisioning (scripts/deploy/stack.sh, rabbit_configure): edit .env, not this.
+NODENAME=$RABBIT_NODE
+USE_LONGNAME=$RABBIT_LONGNAMES
+ERL_EPMD_ADDRESS=$RABBITMQ_BIND
+SERVER_ADDITIONAL_ERL_ARGS="$(rabbit_dist_args)"
+CONF
+}
+
+# replace_if_changed FILE: standard input becomes FILE (mode 644) unless FILE holds it
+# already; sets RABBIT_CONF_CHANGED=1 when it changed.
+replace_if_changed() {
+	local tmp
+	tmp=$(mktemp)
+	cat >"$tmp"
+	if cmp -s "$tmp" "$1"; then
+		rm -f "$tmp"
+		return 0
+	fi
+	chmod 644 "$tmp"
+	mv -f "$tmp" "$1"
+	RABBIT_CONF_CHANGED=1
+}
+
+system_rabbit_start() {
+	# A changed config file or cookie (rabbit_configure) takes effect when the node starts.
+	if { [ "${RABBIT_CONF_CHANGED:-0}" = 1 ] || ! rabbit_cookie_current; } &&
+		rabbitmqctl_ status >/dev/null 2>&1; then
+		echo "RabbitMQ: restarting on its new configuration"
+		rabbitmqctl_ shutdown >/dev/null
+	fi
+	rabbit_install_cookie
+	if rabbit_clustered && rabbit_systemd_epmd; then
+		systemctl stop epmd.service 2>/dev/null || true
+		systemctl restart epmd.socket
+	fi
+	if ! rabbitmqctl_ status >/dev/null 2>&1; then
+		env -u RABBITMQ_ERLANG_COOKIE rabbitmq-server -detached
 	fi
 	# await_startup fails at once while the node has not registered yet.
-	wait_for 60 rabbitmqctl await_startup --timeout 60
+	wait_for 60 rabbitmqctl_ await_startup --timeout 60
 }
 
 # The broker's own config file: /etc/rabbitmq/rabbitmq.conf, or the private node's.
@@ -216,34 +416,43 @@ rabbit_conf_file() {
 }
 
 # rabbit_configure: the broker's config file. The system node takes AMQP connections on
-# RABBITMQ_BIND alone (provisioning sets the billing host's address), or on 127.0.0.1 when
-# it is unset (the apps run on this host); a private node gets its address from
-# private_rabbit_env. No exception for guest: rabbit_setup deletes that user. Sets
-# RABBIT_CONF_CHANGED=1 when the file changed.
+# RABBITMQ_BIND alone (provisioning sets the billing host's address, or in a cluster this
+# node's), or on 127.0.0.1 when it is unset (the apps run on this host); a private node
+# gets its address from private_rabbit_env. No exception for guest: rabbit_setup deletes
+# that user. A cluster's nodes pause when they find themselves in a minority, so that
+# clients move to the majority. Sets RABBIT_CONF_CHANGED=1 when a file changed.
 rabbit_configure() {
-	local conf tmp addr i=0
+	local conf addr i=0
 	conf=$(rabbit_conf_file)
 	rabbit_url_parts
+	! rabbit_clustered || rabbit_cluster_env
 	mkdir -p "$(dirname "$conf")"
 	touch "$conf"
-	tmp=$(mktemp)
-	grep -vE '^(loopback_users|listeners\.tcp\.)' "$conf" >"$tmp" || true
-	if [ -z "${STACK_DIR:-}" ]; then
-		for addr in ${RABBITMQ_BIND:-127.0.0.1}; do
-			i=$((i + 1))
-			echo "listeners.tcp.$i = $addr:$AMQP_PORT" >>"$tmp"
-		done
-	fi
-	if cmp -s "$tmp" "$conf"; then
-		rm -f "$tmp"
-	else
-		chmod 644 "$tmp"
-		mv -f "$tmp" "$conf"
-		RABBIT_CONF_CHANGED=1
+	{
+		grep -vE '^(loopback_users|listeners\.tcp\.|cluster_partition_handling)' "$conf" || true
+		if [ -z "${STACK_DIR:-}" ]; then
+			for addr in ${RABBITMQ_BIND:-127.0.0.1}; do
+				i=$((i + 1))
+				echo "listeners.tcp.$i = $addr:$AMQP_PORT"
+			done
+		fi
+		! rabbit_clustered || echo "cluster_partition_handling = pause_minority"
+	} | replace_if_changed "$conf"
+	if rabbit_clustered && [ -z "${STACK_DIR:-}" ]; then
+		rabbit_env_conf | replace_if_changed /etc/rabbitmq/rabbitmq-env.conf
 	fi
 }
 
+# private_rabbit_env: the private node's settings; in a cluster its name and addresses
+# come from RABBITMQ_NODES (rabbit_cluster_env), whatever RABBITMQ_NODENAME said.
 private_rabbit_env() {
+	if rabbit_clustered; then
+		rabbit_cluster_env
+		export RABBITMQ_NODENAME=$RABBIT_NODE RABBITMQ_USE_LONGNAME=$RABBIT_LONGNAMES
+		export ERL_EPMD_ADDRESS=$RABBITMQ_BIND
+		RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=$(rabbit_dist_args)
+		export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS
+	fi
 	export RABBITMQ_NODENAME=${RABBITMQ_NODENAME:-movies-$$@localhost}
 	export RABBITMQ_NODE_IP_ADDRESS=${RABBITMQ_BIND:-127.0.0.1}
 	export RABBITMQ_NODE_PORT=$AMQP_PORT
@@ -262,12 +471,16 @@ private_rabbit_start() {
 	private_rabbit_env
 	# Its pid file says it runs: cheaper than rabbitmqctl, which takes seconds on a busy host.
 	if [ -s "$RABBITMQ_PID_FILE" ] && kill -0 "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null; then
-		return 0
+		rabbit_cookie_current && return 0
+		private_rabbit_stop
 	fi
 	mkdir -p "$STACK_DIR/rabbit/mnesia" "$STACK_DIR/rabbit/log"
 	[ -f "$RABBITMQ_ENABLED_PLUGINS_FILE" ] || echo '[].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
-	# A private Erlang cookie: HOME is where the node and rabbitmqctl look for it.
-	HOME=$STACK_DIR/rabbit "$RABBIT_BIN/rabbitmq-server" >"$STACK_DIR/rabbit/stdout.log" 2>&1 3>&- &
+	# A private Erlang cookie (the cluster's, or one the node makes): HOME is where the
+	# node and rabbitmqctl look for it.
+	rabbit_install_cookie
+	env -u RABBITMQ_ERLANG_COOKIE HOME="$STACK_DIR/rabbit" "$RABBIT_BIN/rabbitmq-server" \
+		>"$STACK_DIR/rabbit/stdout.log" 2>&1 3>&- &
 	rabbitmqctl_ wait --timeout 60 "$RABBITMQ_PID_FILE" >/dev/null
 	rabbitmqctl_ await_startup >/dev/null
 }
