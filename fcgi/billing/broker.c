@@ -18,57 +18,65 @@ struct broker {
 	amqp_connection_state_t conn;        /* NULL while disconnected */
 	int confirms;                        /* put channel 1 in publisher-confirm mode */
 	uint64_t next_tag;                   /* delivery tag the next publish will get */
+	struct broker_rotation rotation;     /* which node to try first */
 	int was_down;                        /* log "connected" only after a failure */
+	uint32_t down_logged;                /* bit i: node i's failure is logged already */
 };
 
-int broker_config_init(struct broker_config *cfg, const char *url, const char *queue,
+_Static_assert(BROKER_ENDPOINTS_MAX <= 32, "down_logged has a bit per endpoint");
+
+int broker_config_init(struct broker_config *cfg, const char *urls, const char *queue,
 		       int timeout_ms)
 {
 	size_t qlen = strlen(queue);
-	int status;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->timeout_ms = timeout_ms;
+	cfg->queue_type = BROKER_QUEUE_CLASSIC;
 	if (qlen == 0 || qlen > QUEUE_NAME_MAX) {
 		log_warnx("QUEUE_NAME must be 1 to %d characters", QUEUE_NAME_MAX);
 		return -1;
 	}
-	cfg->url_copy = strdup(url);
+	if (broker_endpoints_parse(&cfg->endpoints, urls) != 0)
+		return -1;
 	cfg->queue = strdup(queue);
 	cfg->dead_queue = malloc(qlen + sizeof(".dead"));
-	if (cfg->url_copy == NULL || cfg->queue == NULL || cfg->dead_queue == NULL)
+	if (cfg->queue == NULL || cfg->dead_queue == NULL)
 		fatalx("out of memory");
 	snprintf(cfg->dead_queue, qlen + sizeof(".dead"), "%s.dead", queue);
-
-	amqp_default_connection_info(&cfg->info);
-	status = amqp_parse_url(cfg->url_copy, &cfg->info);
-	if (status != AMQP_STATUS_OK) {
-		log_warnx("RABBITMQ_URL is not a valid amqp:// URL: %s", amqp_error_string2(status));
-		goto fail;
-	}
-	if (cfg->info.ssl) {
-		log_warnx("RABBITMQ_URL: amqps:// is not supported; use amqp://");
-		goto fail;
-	}
-	/* rabbitmq-c reads "amqp://host/" as vhost "", which RabbitMQ rejects; people mean "/". */
-	if (cfg->info.vhost[0] == '\0')
-		cfg->info.vhost = "/";
 	return 0;
-fail:
-	broker_config_free(cfg);
+}
+
+int broker_queue_type_parse(const char *name, enum broker_queue_type *type)
+{
+	if (name[0] == '\0' || strcmp(name, "classic") == 0) {
+		*type = BROKER_QUEUE_CLASSIC;
+		return 0;
+	}
+	if (strcmp(name, "quorum") == 0) {
+		*type = BROKER_QUEUE_QUORUM;
+		return 0;
+	}
+	log_warnx("RABBITMQ_QUEUE_TYPE must be classic or quorum, not \"%.40s\"", name);
 	return -1;
 }
 
 int broker_config_from_env(struct broker_config *cfg)
 {
-	return broker_config_init(cfg, env_require("RABBITMQ_URL"),
-				  env_str("QUEUE_NAME", "billing_queue"),
-				  (int)env_long("BILLING_CONFIRM_TIMEOUT_MS", 5000, 100, 60000));
+	enum broker_queue_type type;
+
+	if (broker_queue_type_parse(env_str("RABBITMQ_QUEUE_TYPE", ""), &type) != 0 ||
+	    broker_config_init(cfg, env_require("RABBITMQ_URL"),
+			       env_str("QUEUE_NAME", "billing_queue"),
+			       (int)env_long("BILLING_CONFIRM_TIMEOUT_MS", 5000, 100, 60000)) != 0)
+		return -1;
+	cfg->queue_type = type;
+	return 0;
 }
 
 void broker_config_free(struct broker_config *cfg)
 {
-	free(cfg->url_copy);
+	broker_endpoints_free(&cfg->endpoints);
 	free(cfg->queue);
 	free(cfg->dead_queue);
 	memset(cfg, 0, sizeof(*cfg));
@@ -82,6 +90,7 @@ struct broker *broker_new(const struct broker_config *cfg, int confirms)
 		fatalx("out of memory");
 	b->cfg = cfg;
 	b->confirms = confirms;
+	broker_rotation_init(&b->rotation);
 	return b;
 }
 
@@ -127,18 +136,28 @@ const char *broker_reply_text(amqp_rpc_reply_t r, char *buf, size_t size)
 /*
  * Declares the durable queue and its dead-letter queue. The one declaration used by
  * publisher and consumer alike: RabbitMQ refuses (406) a redeclaration that differs.
+ * Classic: no arguments, as before clusters. Quorum: x-queue-type quorum; such a queue
+ * must be durable, neither exclusive nor auto-delete, as both kinds are declared here.
  */
 static int broker_declare_queues(amqp_connection_state_t conn, const struct broker_config *cfg)
 {
 	const char *names[] = { cfg->queue, cfg->dead_queue };
+	amqp_table_entry_t quorum = { .key = amqp_cstring_bytes("x-queue-type"),
+				      .value = { .kind = AMQP_FIELD_KIND_UTF8,
+						 .value.bytes = amqp_cstring_bytes("quorum") } };
+	amqp_table_t args = amqp_empty_table;
 	char why[256];
 
+	if (cfg->queue_type == BROKER_QUEUE_QUORUM) {
+		args.num_entries = 1;
+		args.entries = &quorum;
+	}
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		amqp_rpc_reply_t r;
 
 		amqp_queue_declare(conn, BROKER_CHANNEL, amqp_cstring_bytes(names[i]),
 				   0 /* passive */, 1 /* durable */, 0 /* exclusive */,
-				   0 /* auto_delete */, amqp_empty_table);
+				   0 /* auto_delete */, args);
 		r = amqp_get_rpc_reply(conn);
 		if (r.reply_type != AMQP_RESPONSE_NORMAL) {
 			log_warnx("declaring queue %s: %s", names[i],
@@ -150,9 +169,9 @@ static int broker_declare_queues(amqp_connection_state_t conn, const struct brok
 }
 
 /* Login, channel and confirm mode on a fresh connection; why describes a failure. */
-static int broker_open(struct broker *b, char *why, size_t size)
+static int broker_open(struct broker *b, const struct amqp_connection_info *info, char *why,
+		       size_t size)
 {
-	const struct amqp_connection_info *info = &b->cfg->info;
 	struct timeval tv = { b->cfg->timeout_ms / 1000, (b->cfg->timeout_ms % 1000) * 1000 };
 	amqp_socket_t *sock = amqp_tcp_socket_new(b->conn);
 	amqp_rpc_reply_t r;
@@ -205,47 +224,90 @@ static int broker_open(struct broker *b, char *why, size_t size)
 	return 0;
 }
 
-int broker_connect(struct broker *b)
+/* Drops a connection that never opened or was lost: no close handshake. */
+static void broker_drop(struct broker *b)
 {
-	const struct amqp_connection_info *info = &b->cfg->info;
+	int status = amqp_destroy_connection(b->conn);
+
+	if (status != AMQP_STATUS_OK)
+		log_warnx("RabbitMQ: closing the connection: %s", amqp_error_string2(status));
+	b->conn = NULL;
+}
+
+/* One node: 0 when connected, or -1 after logging its first failure in a row. */
+static int broker_try(struct broker *b, int index)
+{
+	const struct amqp_connection_info *info = &b->cfg->endpoints.list[index].info;
+	uint32_t bit = (uint32_t)1 << index;
 	char why[256];
 
-	if (b->conn != NULL)
-		return 0;
 	b->conn = amqp_new_connection();
 	if (b->conn == NULL) {
 		log_warnx("RabbitMQ: out of memory");
 		return -1;
 	}
-	if (broker_open(b, why, sizeof(why)) != 0) {
-		if (!b->was_down)
-			log_warnx("RabbitMQ at %s:%d vhost %s unavailable: %s", info->host,
-				  info->port, info->vhost, why);
-		b->was_down = 1;
-		broker_disconnect(b, 0);
-		return -1;
+	if (broker_open(b, info, why, sizeof(why)) == 0) {
+		b->down_logged &= ~bit;
+		return 0;
 	}
-	if (b->was_down)
+	if (!(b->down_logged & bit))
+		log_warnx("RabbitMQ at %s:%d vhost %s unavailable: %s", info->host, info->port,
+			  info->vhost, why);
+	b->down_logged |= bit;
+	broker_drop(b);
+	return -1;
+}
+
+/* Says which node a connection reached, when that is news: a move, a return, a cluster. */
+static void log_connected(const struct broker *b, int index)
+{
+	const struct broker_endpoints *e = &b->cfg->endpoints;
+	const struct amqp_connection_info *info = &e->list[index].info;
+	int last = b->rotation.last;
+
+	if (last >= 0 && last != index)
+		log_info("RabbitMQ: moved from %s:%d to %s:%d (node %d of %d)",
+			 e->list[last].info.host, e->list[last].info.port, info->host, info->port,
+			 index + 1, e->count);
+	else if (b->was_down)
 		log_info("RabbitMQ at %s:%d connected again", info->host, info->port);
-	b->was_down = 0;
-	return 0;
+	else if (last < 0 && e->count > 1)
+		log_info("RabbitMQ: connected to %s:%d (node %d of %d)", info->host, info->port,
+			 index + 1, e->count);
+}
+
+int broker_connect(struct broker *b)
+{
+	int count = b->cfg->endpoints.count;
+
+	if (b->conn != NULL)
+		return 0;
+	for (int attempt = 0; attempt < count; attempt++) {
+		int index = broker_rotation_nth(&b->rotation, count, attempt);
+
+		if (broker_try(b, index) == 0) {
+			log_connected(b, index);
+			broker_rotation_connected(&b->rotation, index);
+			b->was_down = 0;
+			return 0;
+		}
+	}
+	b->was_down = 1;
+	return -1;
 }
 
 void broker_disconnect(struct broker *b, int graceful)
 {
-	int status;
-
 	if (b->conn == NULL)
 		return;
-	if (!graceful)
+	if (!graceful) {
 		b->was_down = 1;
-	else if (amqp_connection_close(b->conn, AMQP_REPLY_SUCCESS).reply_type !=
-		 AMQP_RESPONSE_NORMAL)
+		broker_rotation_lost(&b->rotation, b->cfg->endpoints.count);
+	} else if (amqp_connection_close(b->conn, AMQP_REPLY_SUCCESS).reply_type !=
+		   AMQP_RESPONSE_NORMAL) {
 		log_warnx("RabbitMQ: the broker did not confirm the close");
-	status = amqp_destroy_connection(b->conn);
-	if (status != AMQP_STATUS_OK)
-		log_warnx("RabbitMQ: closing the connection: %s", amqp_error_string2(status));
-	b->conn = NULL;
+	}
+	broker_drop(b);
 }
 
 int broker_timeout_ms(const struct broker *b)

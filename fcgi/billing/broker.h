@@ -11,22 +11,35 @@
 #include <sys/time.h>
 #include <amqp.h>
 
-/* Where the broker is and what it holds, read once at start-up and shared read-only. */
+#include "broker_endpoints.h"
+
+/* How billing_queue and billing_queue.dead are declared (RABBITMQ_QUEUE_TYPE). */
+enum broker_queue_type {
+	BROKER_QUEUE_CLASSIC,                /* durable, no arguments: one node holds it */
+	BROKER_QUEUE_QUORUM,                 /* x-queue-type quorum: replicated by Raft */
+};
+
+/* Where the brokers are and what they hold, read once at start-up and shared read-only. */
 struct broker_config {
-	char *url_copy;                      /* amqp_parse_url points info's fields into it */
-	struct amqp_connection_info info;
+	struct broker_endpoints endpoints;   /* the cluster's nodes, tried in turn */
 	char *queue;                         /* QUEUE_NAME */
 	char *dead_queue;                    /* "<queue>.dead": messages the consumer cannot store */
-	int timeout_ms;                      /* connect, RPC and publisher-confirm limit */
+	enum broker_queue_type queue_type;
+	int timeout_ms;                      /* connect (per node), RPC and confirm limit */
 };
 
 /*
- * Parses url (amqp://user:pass@host:port/vhost; a bare trailing '/' means vhost "/")
- * and derives the queue names. Returns 0, or -1 after logging what is wrong.
+ * Parses urls (broker_endpoints_parse) and derives the queue names; the queues are
+ * classic. Returns 0, or -1 after logging what is wrong.
  */
-int broker_config_init(struct broker_config *cfg, const char *url, const char *queue,
+int broker_config_init(struct broker_config *cfg, const char *urls, const char *queue,
 		       int timeout_ms);
-/* broker_config_init from RABBITMQ_URL, QUEUE_NAME and BILLING_CONFIRM_TIMEOUT_MS. */
+/* "classic" (or "") or "quorum" into *type; anything else: -1 after logging. */
+int broker_queue_type_parse(const char *name, enum broker_queue_type *type);
+/*
+ * broker_config_init from RABBITMQ_URL, QUEUE_NAME and BILLING_CONFIRM_TIMEOUT_MS, with
+ * the queue type of RABBITMQ_QUEUE_TYPE. 0, or -1 after logging: the program must not start.
+ */
 int broker_config_from_env(struct broker_config *cfg);
 void broker_config_free(struct broker_config *cfg);
 
@@ -37,12 +50,17 @@ struct broker *broker_new(const struct broker_config *cfg, int confirms);
 /* Closes the connection politely and frees b; NULL is fine. */
 void broker_free(struct broker *b);
 
-/* Connects, opens the channel and declares the queues unless already connected. 0 or -1. */
+/*
+ * Unless already connected: connects to the first node that answers, trying them from
+ * the one after the node whose connection was last lost; opens the channel and declares
+ * the queues. Logs the node it reaches when that is news. 0, or -1 when none answered.
+ */
 int broker_connect(struct broker *b);
 
 /*
- * Closes politely when graceful (the link is believed healthy); otherwise drops it and
- * counts an outage, so that the next broker_connect logs the broker is back.
+ * Closes politely when graceful (the link is believed healthy: the next connect tries the
+ * same node first); otherwise drops it and counts an outage, so that the next
+ * broker_connect starts at the next node and logs where it is connected again.
  */
 void broker_disconnect(struct broker *b, int graceful);
 

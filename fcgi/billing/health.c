@@ -81,10 +81,10 @@ static int read_backends(struct health_result *res)
 
 int health_init(void)
 {
-	if (read_backends(&health.last) != 0 ||
-	    broker_config_init(&health.cfg, env_require("RABBITMQ_URL"),
-			       env_str("QUEUE_NAME", "billing_queue"), BROKER_TIMEOUT_MS) != 0)
+	if (read_backends(&health.last) != 0 || broker_config_from_env(&health.cfg) != 0)
 		return -1;
+	/* Short limits: the check answers within about a second, one node or several. */
+	health.cfg.timeout_ms = BROKER_TIMEOUT_MS;
 	health.broker = broker_new(&health.cfg, 0);
 	return 0;
 }
@@ -117,7 +117,10 @@ static void *check_backend(void *arg)
 	return NULL;
 }
 
-/* The queue's figures; a stale connection (broker restarted) gets one fresh try. */
+/*
+ * The queue's figures; a stale connection (its node restarted or died) gets one fresh
+ * try, which starts at the next node of a cluster: any node that answers is healthy.
+ */
 static void check_broker(struct health_result *res)
 {
 	uint32_t messages = 0, consumers = 0;

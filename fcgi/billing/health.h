@@ -15,7 +15,10 @@
 
 #include "../common/http.h"
 
-/* Reads INVENTORY_FCGI_ADDR, RABBITMQ_URL and QUEUE_NAME. 0, or -1 after logging. */
+/*
+ * Reads INVENTORY_FCGI_ADDR, RABBITMQ_URL (one or more nodes), RABBITMQ_QUEUE_TYPE and
+ * QUEUE_NAME. 0, or -1 after logging.
+ */
 int health_init(void);
 void health_free(void);
 

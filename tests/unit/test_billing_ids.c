@@ -90,19 +90,20 @@ static int url_gives(const char *url, const char *host, int port, const char *vh
 		     const char *user, const char *password)
 {
 	struct broker_config cfg;
+	const struct amqp_connection_info *info = &cfg.endpoints.list[0].info;
 	int ok;
 
 	if (broker_config_init(&cfg, url, "billing_queue", 1000) != 0) {
 		printf("  %s: rejected\n", url);
 		return 0;
 	}
-	ok = strcmp(cfg.info.host, host) == 0 && cfg.info.port == port &&
-	     strcmp(cfg.info.vhost, vhost) == 0 && strcmp(cfg.info.user, user) == 0 &&
-	     strcmp(cfg.info.password, password) == 0 &&
+	ok = strcmp(info->host, host) == 0 && info->port == port &&
+	     strcmp(info->vhost, vhost) == 0 && strcmp(info->user, user) == 0 &&
+	     strcmp(info->password, password) == 0 &&
 	     strcmp(cfg.dead_queue, "billing_queue.dead") == 0;
 	if (!ok)
-		printf("  %s: host %s port %d vhost \"%s\" user %s\n", url, cfg.info.host,
-		       cfg.info.port, cfg.info.vhost, cfg.info.user);
+		printf("  %s: host %s port %d vhost \"%s\" user %s\n", url, info->host,
+		       info->port, info->vhost, info->user);
 	broker_config_free(&cfg);
 	return ok;
 }
