@@ -36,7 +36,7 @@ ifneq ($(V),1)
 Q = @
 endif
 
-.PHONY: all install uninstall run reload stop test check test-hosts deps clean bench soak fuzz status
+.PHONY: all install uninstall run reload stop test check test-hosts test-cluster deps clean bench soak fuzz status
 all: $(PROGRAMS) $(UNIT_TESTS)
 
 $(BUILD)/%.o: fcgi/%.c
@@ -158,6 +158,9 @@ fuzz:
 
 test-hosts: deps
 	$(Q)tests/lib/test-hosts.sh
+
+test-cluster: deps
+	$(Q)tests/lib/test-cluster.sh
 
 clean:
 	rm -rf build

@@ -211,7 +211,9 @@ export -f app_psql tcp_open
 # Background clients (the operations suite) that record one line per request ("STATUS"
 # or, for orders, "STATUS KEY"), so that a test can count what failed while it restarted
 # something. curl writes 000 for a request that got no answer at all.
-#   fresh      a new connection for every request (a curl process each)
+#   fresh      a new connection for every request (a curl process each); each request is
+#              also recorded with when it started and ended ("START END STATUS [KEY]",
+#              seconds since the epoch) in CLIENT.times (load_timed_lines)
 #   keepalive  one curl process sends 100 requests on one connection, then the next 100
 # Orders carry their own Idempotency-Key, which is also their message_id in billing_db.
 
@@ -240,7 +242,7 @@ load_request_config() {
 # load_client KIND METHOD PATH CLIENT: runs until the stop file exists; what it records
 # goes to CLIENT.before, or to CLIENT.after once the mark file exists.
 load_client() {
-	local kind=$1 method=$2 path=$3 client=$4 batch=0 cfg out deadline=$((SECONDS + LOAD_SECONDS_MAX))
+	local kind=$1 method=$2 path=$3 client=$4 batch=0 cfg out started answer deadline=$((SECONDS + LOAD_SECONDS_MAX))
 	cfg=$LOAD_DIR/$client.cfg
 	while [ ! -e "$LOAD_DIR/stop" ] && [ "$SECONDS" -lt "$deadline" ]; do
 		out=$LOAD_DIR/$client.before
@@ -253,7 +255,10 @@ load_client() {
 				{ print > (dir "/" c ".req" n) }' "$cfg"
 			for req in "$LOAD_DIR/$client".req*; do
 				[ ! -e "$LOAD_DIR/stop" ] || break
-				curl -sS -K "$req" >>"$out" 2>/dev/null || true
+				started=$EPOCHREALTIME
+				answer=$(curl -sS -K "$req" 2>/dev/null) || true
+				echo "$answer" >>"$out"
+				echo "$started $EPOCHREALTIME $answer" >>"$LOAD_DIR/$client.times"
 			done
 			rm -f "$LOAD_DIR/$client".req*
 		else
@@ -279,6 +284,11 @@ load_lines() {
 	for phase in "${phases[@]}"; do
 		cat "$LOAD_DIR"/*."$phase" 2>/dev/null || true
 	done
+}
+
+# load_timed_lines: "START END STATUS [KEY]" of every request of the fresh clients.
+load_timed_lines() {
+	cat "$LOAD_DIR"/*.times 2>/dev/null || true
 }
 
 # load_count PHASE: requests answered so far; load_failures PHASE: those not 2xx.

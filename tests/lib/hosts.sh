@@ -4,6 +4,7 @@
 # like them, with their addresses, joined by a bridge; each host with its own private
 # folders (PostgreSQL, RabbitMQ node, PM2 home). The runner sets HOSTS (the hosts it
 # makes, in start order) and calls hosts_begin; everything is removed on exit, failed or not.
+source "$PROJECT_ROOT/scripts/deploy/stack.sh"
 
 # Both runners make the same bridge and namespaces: one at a time on this machine.
 NETNS_LOCK=/tmp/movies-netns.lock
@@ -20,18 +21,29 @@ hold_netns_lock() {
 	NETNS_LOCK_HELD=1 exec flock -o "$NETNS_LOCK" "$0" "$@"
 }
 
-# read_hosts: HOST_IP and HOST_ROLE by host name, and ROLE_HOST by role (the first host
-# of that role), from hosts.conf.
-declare -A HOST_IP=() HOST_ROLE=() ROLE_HOST=()
+# read_hosts: HOST_IP and HOST_ROLE by host name, ROLE_HOST by role (the first host of
+# that role) and ALL_HOSTS (every name, in the file's order), from hosts.conf, whose
+# scale-out hosts (lines "#+ name ...") come after the default ones.
+declare -gA HOST_IP=() HOST_ROLE=() ROLE_HOST=()
+ALL_HOSTS=()
 read_hosts() {
 	local name ip role
 	while read -r name ip role _; do
 		[[ -z $name || $name == \#* ]] && continue
 		HOST_IP[$name]=$ip HOST_ROLE[$name]=$role
+		ALL_HOSTS+=("$name")
 		[ -n "${ROLE_HOST[$role]-}" ] || ROLE_HOST[$role]=$name
-	done <"$PROJECT_ROOT/scripts/deploy/hosts.conf"
+	done < <(sed 's/^#+[[:space:]]*//' "$PROJECT_ROOT/scripts/deploy/hosts.conf")
 }
 read_hosts
+
+# hosts_of_role ROLE: the hosts of that role, in hosts.conf's order, one a line.
+hosts_of_role() {
+	local host
+	for host in "${ALL_HOSTS[@]}"; do
+		[ "${HOST_ROLE[$host]}" != "$1" ] || echo "$host"
+	done
+}
 
 BRIDGE=moviesbr0
 GATEWAY_IP=${HOST_IP[${ROLE_HOST[gateway]}]}
@@ -54,15 +66,13 @@ hosts_begin() {
 }
 
 # on_host HOST CMD...: runs CMD inside HOST's namespace with that host's private folders.
-# Its RabbitMQ node is HOST_RABBIT_NODENAME, where %h stands for the host's name.
-HOST_RABBIT_NODENAME=${HOST_RABBIT_NODENAME:-movies@localhost}
-export HOST_RABBIT_NODENAME
+# (A node of a broker cluster takes its name from RABBITMQ_NODES instead: stack.sh.)
 on_host() {
 	local host=$1
 	shift
 	ip netns exec "$host" env \
 		STACK_DIR="$HOSTS_DIR/$host" PM2_HOME="$HOSTS_DIR/$host/pm2" RUN_DIR="$HOSTS_DIR/$host/run" \
-		RABBITMQ_NODENAME="${HOST_RABBIT_NODENAME//%h/$host}" POSTGRES_HOST=127.0.0.1 POSTGRES_BILLING_HOST=127.0.0.1 \
+		RABBITMQ_NODENAME="movies@localhost" POSTGRES_HOST=127.0.0.1 POSTGRES_BILLING_HOST=127.0.0.1 \
 		"$@"
 }
 export -f on_host
@@ -96,13 +106,17 @@ kill_host_processes() {
 # remove_network: the namespaces, with anything still running in them, and the bridge;
 # also what an interrupted run (killed before its EXIT trap) left.
 remove_network() {
-	local host
+	local host link
 	for host in "${!HOST_IP[@]}"; do
 		kill_host_processes "$host"
 		ip netns del "$host" 2>/dev/null || true
 		rm -rf "/etc/netns/$host"
 	done
 	ip link del "$BRIDGE" 2>/dev/null || true
+	# A host's link can outlive its name when something still holds the namespace.
+	for link in $(ip -o link show | awk -F': ' '$2 ~ /^moviesv[0-9]+@/ { sub("@.*", "", $2); print $2 }'); do
+		ip link del "$link" 2>/dev/null || true
+	done
 }
 
 make_network() {

@@ -6,7 +6,6 @@
 # from outside. Everything is removed on exit, failed or not.
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/deploy/env.sh"
-source "$PROJECT_ROOT/scripts/deploy/stack.sh"
 source "$PROJECT_ROOT/tests/lib/tally.sh"
 source "$PROJECT_ROOT/tests/lib/hosts.sh"
 hold_netns_lock "$@"

@@ -1,0 +1,72 @@
+#!/usr/bin/env bats
+# An inventory host dies under load and comes back (issue 12). Run by
+# tests/lib/test-cluster.sh: two inventory hosts behind the gateway, the second of which
+# loses every process to SIGKILL, then its network link. The gateway's connect timeout
+# bounds the outage.
+bats_require_minimum_version 1.5.0
+
+load ../lib/helpers
+load cluster
+
+# connect_timeout: the gateway's connect-timeout for the inventory backends, in seconds
+# (lighttpd.conf, var.inventory_backend).
+connect_timeout() {
+	sed -n '/^var.inventory_backend/,/^)/s/.*"connect-timeout" *=> *\([0-9]*\).*/\1/p' \
+		"$PROJECT_ROOT/lighttpd.conf"
+}
+
+# inventory_serves HOST: HOST's inventory_app answers FastCGI on its port again.
+inventory_serves() {
+	in_host "$GATEWAY_HOST" tcp_open "$1" "${INVENTORY_FCGI_ADDR##*:}"
+}
+
+# inventory_outage HOW: the last inventory host is lost under load, HOW being "kill" (every
+# process of it gets SIGKILL; it comes back as after a reboot, by PM2's resurrect) or
+# "link" (its network link goes down, then up again). Movie requests fail only if they
+# started before the gateway's connect timeout had passed; the host takes traffic again.
+inventory_outage() {
+	local how=$1 victim timeout lost_at opens
+	victim=$(hosts_in "$INVENTORY_HOST" | tail -n 1)
+	timeout=$(connect_timeout)
+	[[ $timeout =~ ^[0-9]+$ ]] || fail "no connect-timeout for the inventory in lighttpd.conf"
+	load_start fresh 4 GET "$MOVIE"
+	load_start fresh 2 POST /api/billing
+	# Both inventory hosts serve before.
+	opens=$(passive_opens "$victim")
+	wait_for 30 accepted_more "$victim" "$opens" 20 || fail "$victim took no traffic before"
+	load_wait_for 100
+
+	lost_at=$EPOCHREALTIME
+	KILLS+=("$lost_at")
+	case $how in
+	kill) say "killing every process of $victim"; kill_host_processes "$victim" ;;
+	link) say "taking $victim's link down"; ip -n "$victim" link set eth0 down ;;
+	esac
+	# The load runs on for three timeouts: long enough for the gateway to try the lost
+	# host again after it set it aside.
+	wait_for 60 requests_started_after "$(time_plus "$lost_at" $((3 * timeout)))" 50
+
+	case $how in
+	kill) say "bringing $victim back (pm2 resurrect)"; on_host "$victim" "$PM2" resurrect >/dev/null ;;
+	link) say "taking $victim's link up"; ip -n "$victim" link set eth0 up ;;
+	esac
+	wait_for 30 inventory_serves "$victim"
+	opens=$(passive_opens "$victim")
+	wait_for 30 accepted_more "$victim" "$opens" 20 || fail "$victim took no traffic once back"
+	load_wait_for 100
+	load_stop
+
+	run failures_started_after "$(time_plus "$lost_at" "$timeout")"
+	assert_output ""
+	assert_orders_exactly_once
+}
+
+@test "an inventory host killed (SIGKILL, every process) under load: movies fail only in flight, none after the connect timeout; back, it takes traffic again" {
+	scenario_name "inventory host killed (SIGKILL)"
+	inventory_outage kill
+}
+
+@test "an inventory host's link down under load: movies fail only in flight, none after the connect timeout; back, it takes traffic again" {
+	scenario_name "inventory host's link down"
+	inventory_outage link
+}
