@@ -205,13 +205,13 @@ scenario_name() {
 # scenario_teardown: stops the load and adds the scenario's rows to the runner's table
 # (HOSTS_DIR/figures), passed or failed. For the movie requests and for the orders: how
 # many were made, how many failed, the seconds in which a failed one ended, the longest a
-# failure ended after the kill before it (KILLS), and the orders checked.
+# failure ended after the kill before it (KILLS), the slowest answer, and the orders checked.
 scenario_teardown() {
 	[ -n "$LOAD_DIR" ] || return 0
 	load_stop
 	load_timed_lines | awk -v name="$SCENARIO" -v kills="${KILLS[*]}" -v orders="${ORDERS_CHECKED:--}" '
 		BEGIN { n = split(kills, k, " "); kinds[1] = "GET /api/movies/:id"; kinds[2] = "POST /api/billing" }
-		{ kind = NF == 4 ? 2 : 1; made[kind]++ }
+		{ kind = NF == 4 ? 2 : 1; made[kind]++; if ($2 - $1 > slowest[kind]) slowest[kind] = $2 - $1 }
 		$3 !~ /^2/ {
 			failed[kind]++; second[kind, int($2)]
 			for (i = n; i >= 1; i--) if (k[i] <= $2) {
@@ -222,8 +222,8 @@ scenario_teardown() {
 		END {
 			for (ks in second) { split(ks, part, SUBSEP); secs[part[1]]++ }
 			for (i = 1; i <= 2; i++)
-				printf "%s|%s|%d|%d|%d|%s|%s\n", name, kinds[i], made[i], failed[i], secs[i],
-					failed[i] ? sprintf("%.1f", late[i]) : "-", i == 2 ? orders : "-"
+				printf "%s|%s|%d|%d|%d|%s|%.1f|%s\n", name, kinds[i], made[i], failed[i], secs[i],
+					failed[i] ? sprintf("%.1f", late[i]) : "-", slowest[i], i == 2 ? orders : "-"
 		}' >>"$HOSTS_DIR/figures"
 }
 

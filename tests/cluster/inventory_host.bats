@@ -8,11 +8,13 @@ bats_require_minimum_version 1.5.0
 load ../lib/helpers
 load cluster
 
-# connect_timeout: the gateway's connect-timeout for the inventory backends, in seconds
-# (lighttpd.conf, var.inventory_backend).
-connect_timeout() {
-	sed -n '/^var.inventory_backend/,/^)/s/.*"connect-timeout" *=> *\([0-9]*\).*/\1/p' \
-		"$PROJECT_ROOT/lighttpd.conf"
+# backend_setting NAME DEFAULT: a setting of the gateway's inventory backends, in seconds
+# (lighttpd.conf, var.inventory_backend), or lighttpd's DEFAULT when the file has none.
+backend_setting() {
+	local value
+	value=$(sed -n "/^var.inventory_backend/,/^)/s/.*\"$1\" *=> *\([0-9]*\).*/\1/p" \
+		"$PROJECT_ROOT/lighttpd.conf")
+	echo "${value:-$2}"
 }
 
 # inventory_serves HOST: HOST's inventory_app answers FastCGI on its port again.
@@ -25,10 +27,11 @@ inventory_serves() {
 # "link" (its network link goes down, then up again). Movie requests fail only if they
 # started before the gateway's connect timeout had passed; the host takes traffic again.
 inventory_outage() {
-	local how=$1 victim timeout lost_at opens
+	local how=$1 victim timeout disable lost_at opens
 	victim=$(hosts_in "$INVENTORY_HOST" | tail -n 1)
-	timeout=$(connect_timeout)
+	timeout=$(backend_setting connect-timeout "")
 	[[ $timeout =~ ^[0-9]+$ ]] || fail "no connect-timeout for the inventory in lighttpd.conf"
+	disable=$(backend_setting disable-time 1)
 	load_start fresh 4 GET "$MOVIE"
 	load_start fresh 2 POST /api/billing
 	# Both inventory hosts serve before.
@@ -42,9 +45,9 @@ inventory_outage() {
 	kill) say "killing every process of $victim"; kill_host_processes "$victim" ;;
 	link) say "taking $victim's link down"; ip -n "$victim" link set eth0 down ;;
 	esac
-	# The load runs on for three timeouts: long enough for the gateway to try the lost
-	# host again after it set it aside.
-	wait_for 60 requests_started_after "$(time_plus "$lost_at" $((3 * timeout)))" 50
+	# The host stays lost long enough for the gateway to set it aside (a connect timeout)
+	# and try it again (after disable-time) twice.
+	wait_for 60 requests_started_after "$(time_plus "$lost_at" $((2 * (timeout + disable) + 1)))" 50
 
 	case $how in
 	kill) say "bringing $victim back (pm2 resurrect)"; on_host "$victim" "$PM2" resurrect >/dev/null ;;

@@ -28,9 +28,9 @@ hosts_begin
 
 # print_figures: the scenarios' rows (tests/cluster/cluster.bash, record_figures) as a table.
 print_figures() {
-	echo "== what each failure cost"
+	echo "== [$SECONDS s] what each failure cost"
 	{
-		echo "scenario|requests|made|failed|seconds with errors|last failure after a kill (s)|orders checked"
+		echo "scenario|requests|made|failed|seconds with errors|last failure after a kill (s)|slowest (s)|orders checked"
 		cat "$HOSTS_DIR/figures" 2>/dev/null || true
 	} | column -t -s '|'
 }
@@ -40,13 +40,13 @@ echo "== checks on the deployment files"
 vagrant_validate INVENTORY_VMS=${#inventory_hosts[@]} BROKER_VMS=$((${#broker_hosts[@]} + 1))
 make -C "$PROJECT_ROOT" --no-print-directory all
 
-echo "== ${#HOSTS[@]} hosts on $SUBNET.0/24: inventory on $INVENTORY_HOST, broker nodes $RABBITMQ_NODES"
+echo "== [$SECONDS s] ${#HOSTS[@]} hosts on $SUBNET.0/24: inventory on $INVENTORY_HOST, broker nodes $RABBITMQ_NODES"
 make_network
 provision_hosts
 
 load_env
 export BASE_URL=http://$GATEWAY_IP:$API_GATEWAY_PORT
-echo "== scenarios under load against $BASE_URL"
+echo "== [$SECONDS s] scenarios under load against $BASE_URL"
 run_bats "$PROJECT_ROOT/tests/cluster/inventory_host.bats" "$PROJECT_ROOT/tests/cluster/broker_node.bats"
 print_figures
 tally_report
