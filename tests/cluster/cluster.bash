@@ -55,8 +55,8 @@ on_stack() {
 
 # ---- Broker nodes -------------------------------------------------------------------
 
-# queue_json HOST: billing_queue's name, leader, members and online members, as HOST's
-# node sees them (JSON).
+# queue_json HOST: billing_queue's (QUEUE_NAME's) leader, members, online members,
+# consumers and messages, as HOST's node sees them (JSON).
 queue_json() {
 	on_stack "$1" 'rabbitmqctl_ list_queues -p "$AMQP_VHOST" --formatter json \
 		name leader members online consumers messages' |
@@ -166,8 +166,8 @@ order_statuses() {
 
 # ---- After each scenario ------------------------------------------------------------------
 
-# orders_not_once: of the orders answered 200, how many are not in billing_db exactly once
-# (by message_id); nothing else may hold their message_ids twice either.
+# orders_not_once: of the orders answered 200, how many are not in billing_db exactly once,
+# by the message_id each key was answered with.
 orders_not_once() {
 	local ids
 	ids=$(load_accepted_orders | sed "s/\$/:$LOAD_ORDER_DIGEST/" | paste -sd,)
@@ -179,8 +179,8 @@ all_orders_once() {
 	[ "$(orders_not_once)" = 0 ]
 }
 
-# assert_orders_exactly_once: every order answered 200 is in billing_db exactly once, and
-# billing_queue drains. Prints how many were checked.
+# assert_orders_exactly_once: billing_queue drains, and every order answered 200 is in
+# billing_db exactly once. ORDERS_CHECKED: how many were checked.
 assert_orders_exactly_once() {
 	local n
 	n=$(load_accepted_orders | grep -c . || true)
