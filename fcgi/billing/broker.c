@@ -21,6 +21,7 @@ struct broker {
 	struct broker_rotation rotation;     /* which node to try first */
 	int was_down;                        /* log "connected" only after a failure */
 	uint32_t down_logged;                /* bit i: node i's failure is logged already */
+	int heartbeat_s;                     /* 0: none */
 };
 
 _Static_assert(BROKER_ENDPOINTS_MAX <= 32, "down_logged has a bit per endpoint");
@@ -92,6 +93,11 @@ struct broker *broker_new(const struct broker_config *cfg, int confirms)
 	b->confirms = confirms;
 	broker_rotation_init(&b->rotation);
 	return b;
+}
+
+void broker_set_heartbeat(struct broker *b, int seconds)
+{
+	b->heartbeat_s = seconds;
 }
 
 void broker_free(struct broker *b)
@@ -192,11 +198,12 @@ static int broker_open(struct broker *b, const struct amqp_connection_info *info
 		return -1;
 	}
 	/*
-	 * Heartbeat 0: rabbitmq-c answers heartbeats only inside its own calls, and an idle
-	 * publisher thread waits in accept(), so the broker would drop every quiet connection.
-	 * The confirm timeout and the reconnect after any error catch a dead link instead.
+	 * Heartbeat 0 unless the owner asked (broker_set_heartbeat): rabbitmq-c answers
+	 * heartbeats only inside its own calls, and an idle publisher thread waits in
+	 * accept(), so the broker would drop every quiet connection. The confirm timeout and
+	 * the reconnect after any error catch a dead link instead.
 	 */
-	r = amqp_login(b->conn, info->vhost, 0, AMQP_DEFAULT_FRAME_SIZE, 0,
+	r = amqp_login(b->conn, info->vhost, 0, AMQP_DEFAULT_FRAME_SIZE, b->heartbeat_s,
 		       AMQP_SASL_METHOD_PLAIN, info->user, info->password);
 	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
 		broker_reply_text(r, why, size);

@@ -47,6 +47,12 @@ struct broker;
 
 /* A disconnected broker on cfg (which must outlive it); confirms: publisher-confirm mode. */
 struct broker *broker_new(const struct broker_config *cfg, int confirms);
+/*
+ * Heartbeats every seconds on the next connections, for an owner that always waits
+ * inside rabbitmq-c (the consumer): a node that stops answering without closing the
+ * connection (frozen, cut off) is then noticed within about two intervals. Default 0: none.
+ */
+void broker_set_heartbeat(struct broker *b, int seconds);
 /* Closes the connection politely and frees b; NULL is fine. */
 void broker_free(struct broker *b);
 

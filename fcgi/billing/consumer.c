@@ -23,6 +23,7 @@
 #define BACKOFF_MAX_S 30
 #define IDLE_TICK_MS 200       /* how often an idle consumer looks at the stop flag */
 #define STABLE_SESSION_S 30    /* a session this long resets the backoff */
+#define HEARTBEAT_S 10         /* a silent broker node is left after about 20 s */
 
 struct consumer {
 	struct broker_config cfg;
@@ -275,6 +276,7 @@ int main(void)
 		return 1;
 	signals_block(&c.signals);
 	c.link = broker_new(&c.cfg, 0);
+	broker_set_heartbeat(c.link, HEARTBEAT_S);
 	c.dead_link = broker_new(&c.cfg, 1);
 	c.store = order_store_new();
 	order_batch_init(&c.batch, (size_t)batch_size);
