@@ -65,6 +65,9 @@ apply_inventory_hosts() {
 		export POSTGRES_HOST=$first
 	elif [ ${#hosts[@]} -gt 1 ]; then
 		PG_EXTRA_LISTEN=$(must_resolve "$first")
+		# Every instance's threads hold a connection each, one instance more per host
+		# during a rolling reload; and a few for provisioning and the superuser.
+		PG_MAX_CONNECTIONS=$((${#hosts[@]} * (${INVENTORY_INSTANCES:-2} + 1) * ${INVENTORY_THREADS:-32} + 10))
 		for host in "${hosts[@]}"; do
 			addrs+=("$(must_resolve "$host")")
 		done

@@ -77,34 +77,53 @@ allow_listener_handover() {
 
 # ---- PostgreSQL -------------------------------------------------------------
 
-# PG_EXTRA_LISTEN (set by provisioning on the first of several inventory hosts): an
-# address PostgreSQL listens on besides loopback, for the other inventory hosts.
+# Set by provisioning on the first of several inventory hosts: PG_EXTRA_LISTEN, an
+# address PostgreSQL listens on besides loopback, for the other inventory hosts, and
+# PG_MAX_CONNECTIONS, room for all their inventory_app connections.
 
-# pg_listening WANT: the running cluster listens on WANT (listen_addresses) already.
-pg_listening() {
-	[ "$(pg_admin -c 'SHOW listen_addresses')" = "$1" ]
+# pg_server_settings LOOPBACK: NAME=VALUE, a line each, of the server settings that
+# provisioning chooses: where it listens (LOOPBACK and PG_EXTRA_LISTEN) and, when set,
+# max_connections.
+pg_server_settings() {
+	echo "listen_addresses=$1${PG_EXTRA_LISTEN:+,$PG_EXTRA_LISTEN}"
+	[ -z "${PG_MAX_CONNECTIONS:-}" ] || echo "max_connections=$PG_MAX_CONNECTIONS"
 }
 
-# system_pg_start: Debian's cluster; with PG_EXTRA_LISTEN, also on that address (set
-# with ALTER SYSTEM and applied by a restart when it changed). Unset: left as it is.
+# pg_has_settings NAME=VALUE...: the running server has these settings already.
+pg_has_settings() {
+	local kv
+	for kv in "$@"; do
+		[ "$(pg_admin -c "SHOW ${kv%%=*}")" = "${kv#*=}" ] || return 1
+	done
+}
+
+# system_pg_start: Debian's cluster; with PG_EXTRA_LISTEN, pg_server_settings too (set
+# with ALTER SYSTEM, applied by a restart when they changed). Unset: left as it is.
 system_pg_start() {
-	local want=localhost,${PG_EXTRA_LISTEN:-}
+	local settings kv
 	pg_lsclusters -h | grep -q '^15 *main' || pg_createcluster 15 main
 	pg_ctlcluster 15 main status >/dev/null 2>&1 || pg_ctlcluster 15 main start
 	wait_for 30 runuser -u postgres -- psql -qAtc 'SELECT 1'
-	if [ -n "${PG_EXTRA_LISTEN:-}" ] && ! pg_listening "$want"; then
-		pg_admin -v a="$want" <<<"ALTER SYSTEM SET listen_addresses = :'a'"
-		pg_ctlcluster 15 main restart
-		wait_for 30 runuser -u postgres -- psql -qAtc 'SELECT 1'
-	fi
+	[ -n "${PG_EXTRA_LISTEN:-}" ] || return 0
+	mapfile -t settings < <(pg_server_settings localhost)
+	! pg_has_settings "${settings[@]}" || return 0
+	for kv in "${settings[@]}"; do
+		pg_admin -v v="${kv#*=}" <<<"ALTER SYSTEM SET ${kv%%=*} = :'v'"
+	done
+	pg_ctlcluster 15 main restart
+	wait_for 30 runuser -u postgres -- psql -qAtc 'SELECT 1'
 }
 
 private_pg_start() {
-	local dir=$STACK_DIR/pg listen=127.0.0.1${PG_EXTRA_LISTEN:+,$PG_EXTRA_LISTEN}
+	local dir=$STACK_DIR/pg settings kv opts=''
+	mapfile -t settings < <(pg_server_settings 127.0.0.1)
 	if [ -f "$dir/postmaster.pid" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
-		! pg_listening "$listen" || return 0
+		! pg_has_settings "${settings[@]}" || return 0
 		private_pg_stop
 	fi
+	for kv in "${settings[@]}"; do
+		opts+=" -c $kv"
+	done
 	if [ ! -f "$dir/PG_VERSION" ]; then
 		mkdir -p "$dir"
 		chown postgres: "$STACK_DIR" "$dir"
@@ -113,7 +132,7 @@ private_pg_start() {
 			--auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$STACK_DIR/initdb.log"
 	fi
 	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir" -l "$STACK_DIR/pg.log" -w -t 30 \
-		-o "-p $POSTGRES_PORT -k $dir -c listen_addresses=$listen" start >/dev/null 3>&-
+		-o "-p $POSTGRES_PORT -k $dir$opts" start >/dev/null 3>&-
 }
 
 private_pg_stop() {
