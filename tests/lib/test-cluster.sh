@@ -36,7 +36,8 @@ print_figures() {
 }
 
 echo "== checks on the deployment files"
-"$PROJECT_ROOT/scripts/deploy/install-deps.sh" vagrant
+# bsdextrautils: column(1), for the table at the end (not in a minimal Debian).
+"$PROJECT_ROOT/scripts/deploy/install-deps.sh" vagrant bsdextrautils
 vagrant_validate INVENTORY_VMS=${#inventory_hosts[@]} BROKER_VMS=$((${#broker_hosts[@]} + 1))
 make -C "$PROJECT_ROOT" --no-print-directory all
 
