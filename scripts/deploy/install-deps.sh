@@ -10,7 +10,7 @@ PACKAGES=(
 	build-essential pkg-config
 	libfcgi-dev libfcgi-bin libpq-dev libjson-c-dev librabbitmq-dev amqp-tools
 	lighttpd lighttpd-modules-lua postgresql rabbitmq-server openssl
-	bats bats-support bats-assert shellcheck curl jq iproute2
+	bats bats-support bats-assert shellcheck curl jq iproute2 bc
 	wrk gnuplot-nox
 	"$@"
 )
