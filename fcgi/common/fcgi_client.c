@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@ enum { FCGI_BEGIN_REQUEST = 1, FCGI_END_REQUEST = 3, FCGI_PARAMS = 4, FCGI_STDIN
 #define FCGI_REQUEST_ID 1
 #define PARAMS_MAX 4096       /* the encoded parameters: a few short ones */
 #define HEAD_MAX 2048         /* the answer's headers: enough to find Status: */
+#define UNIX_PREFIX "unix:"
 
 static long long now_ms(void)
 {
@@ -50,7 +52,49 @@ static int wait_ready(int fd, short events, long long deadline)
 	}
 }
 
-/* A non-blocking TCP connection to "host:port", or -1 with why set. */
+/*
+ * Connects fd (non-blocking) to sa within the deadline; 0, or an errno value. A unix
+ * socket connects or fails at once; TCP may report EINPROGRESS first.
+ */
+static int connect_within(int fd, const struct sockaddr *sa, socklen_t salen, long long deadline)
+{
+	int err = 0;
+	socklen_t elen = sizeof(err);
+
+	if (connect(fd, sa, salen) == 0)
+		return 0;
+	if (errno != EINPROGRESS && errno != EAGAIN)
+		return errno;
+	if (wait_ready(fd, POLLOUT, deadline) != 0)
+		return ETIMEDOUT;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
+		return errno;
+	return err;
+}
+
+/* A non-blocking connection to the unix socket at path, or -1 with why set. */
+static int connect_unix(const char *path, long long deadline, char *why, size_t why_size)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(why, why_size, "unix:%s: the path is too long", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	err = fd < 0 ? errno : connect_within(fd, (struct sockaddr *)&sun, sizeof(sun), deadline);
+	if (err != 0) {
+		snprintf(why, why_size, "connecting to unix:%s: %s", path, strerror(err));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A non-blocking connection to "host:port" or "unix:PATH", or -1 with why set. */
 static int connect_by(const char *addr, long long deadline, char *why, size_t why_size)
 {
 	const char *colon = strrchr(addr, ':'), *start = addr;
@@ -58,8 +102,9 @@ static int connect_by(const char *addr, long long deadline, char *why, size_t wh
 	char host[256];
 	size_t hlen = colon ? (size_t)(colon - addr) : 0;
 	int fd, rc, err = 0;
-	socklen_t elen = sizeof(err);
 
+	if (strncmp(addr, UNIX_PREFIX, strlen(UNIX_PREFIX)) == 0)
+		return connect_unix(addr + strlen(UNIX_PREFIX), deadline, why, why_size);
 	if (hlen >= 2 && addr[0] == '[' && addr[hlen - 1] == ']') {
 		start++;
 		hlen -= 2;                         /* "[v6]:port" */
@@ -77,16 +122,7 @@ static int connect_by(const char *addr, long long deadline, char *why, size_t wh
 		return -1;
 	}
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
-		if (errno != EINPROGRESS)
-			err = errno;
-		else if (wait_ready(fd, POLLOUT, deadline) != 0)
-			err = ETIMEDOUT;
-		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
-			err = errno;
-	} else if (fd < 0) {
-		err = errno;
-	}
+	err = fd < 0 ? errno : connect_within(fd, res->ai_addr, res->ai_addrlen, deadline);
 	freeaddrinfo(res);
 	if (err != 0) {
 		snprintf(why, why_size, "connecting to %s: %s", addr, strerror(err));

@@ -19,6 +19,13 @@
 #define TCP_LISTEN_STATE 0x0A     /* TCP_LISTEN as /proc/net/tcp prints it */
 #define SIBLING_POLL_MS 10
 #define UNIX_PREFIX "unix:"
+#define UNIX_ACCEPTCON_FLAG 0x10000  /* __SO_ACCEPTCON: a listening socket in /proc/net/unix */
+/*
+ * A sibling on a unix socket that has listened this long is used by the gateway: lighttpd
+ * leaves out a backend it could not reach for disable-time (1 s, lighttpd.conf) and
+ * checks once a second, counting whole seconds, so it takes it again within 3 s.
+ */
+#define UNIX_SETTLED_MS 3000
 
 /*
  * The unix socket this process listens on: the path it published and the file the bind
@@ -203,19 +210,108 @@ static long elapsed_ms(const struct timespec *since)
 	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
+/*
+ * How long the socket at path has been there, in ms (its inode changed last at the
+ * rename that published it); -1 when it is not a socket.
+ */
+static long long socket_age_ms(const char *path)
+{
+	struct timespec now;
+	struct stat st;
+
+	if (stat(path, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+	    clock_gettime(CLOCK_REALTIME, &now) != 0)
+		return -1;
+	return (long long)(now.tv_sec - st.st_ctim.tv_sec) * 1000 +
+	       (now.tv_nsec - st.st_ctim.tv_nsec) / 1000000;
+}
+
+/*
+ * The siblings of an instance listening on PATH-N are the instances listening on PATH-M
+ * (scripts/deploy/app.sh names them so). /proc/net/unix lists each listening socket by
+ * the name it was bound to, PATH-M.PID before the rename. Returns 1 when one of them has
+ * listened for UNIX_SETTLED_MS, 0 when some listen but none that long, -1 when none.
+ */
+static int unix_sibling_state(void)
+{
+	const char *own = own_unix.path, *dash = strrchr(own, '-'), *p;
+	char line[512], bound[sizeof(own_unix.path)], path[sizeof(own_unix.path)];
+	unsigned flags;
+	size_t base, n;
+	long long age;
+	int state = -1;
+	FILE *f;
+
+	if (dash == NULL || dash[1] == '\0' || dash[1 + strspn(dash + 1, "0123456789")] != '\0')
+		return -1;
+	base = (size_t)(dash - own) + 1;
+	f = fopen("/proc/net/unix", "r");
+	if (f == NULL) {
+		log_warn("/proc/net/unix");
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%*s %*x %*x %x %*x %*x %*u %107s", &flags, bound) != 2 ||
+		    !(flags & UNIX_ACCEPTCON_FLAG) || strncmp(bound, own, base) != 0)
+			continue;
+		p = bound + base;
+		n = strspn(p, "0123456789");
+		if (n == 0 || p[n] != '.' || (n == strlen(dash + 1) && strncmp(p, dash + 1, n) == 0))
+			continue;
+		memcpy(path, bound, base + n);
+		path[base + n] = '\0';
+		age = socket_age_ms(path);
+		if (age >= 0 && state < 1)
+			state = age >= UNIX_SETTLED_MS;
+	}
+	if (fclose(f) != 0)
+		log_warn("/proc/net/unix");
+	return state;
+}
+
+/*
+ * A unix socket's stop: see listener.h. Waits up to timeout_ms while no sibling listens,
+ * and while a young one does, until it has listened for UNIX_SETTLED_MS.
+ */
+static int unix_await_handover(int timeout_ms)
+{
+	const struct timespec tick = { 0, SIBLING_POLL_MS * 1000000L };
+	struct timespec start;
+	int found = 0, siblings;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &start) != 0)
+		return 0;
+	for (;;) {
+		if (!unix_path_is_own()) {
+			found = 1;
+			break;
+		}
+		siblings = unix_sibling_state();
+		if (siblings == 1) {
+			found = 1;
+			break;
+		}
+		if (elapsed_ms(&start) >= timeout_ms + (siblings == 0 ? UNIX_SETTLED_MS : 0))
+			break;
+		nanosleep(&tick, NULL);
+	}
+	/* New connects now fail (ENOENT) and go to another backend. */
+	if (unix_path_is_own() && unlink(own_unix.path) != 0)
+		log_warn("unlink %s", own_unix.path);
+	return found;
+}
+
 int listener_await_sibling(int fd, int timeout_ms)
 {
 	const struct timespec tick = { 0, SIBLING_POLL_MS * 1000000L };
 	struct timespec start;
 	int found;
 
+	if (listener_is_unix(fd))
+		return unix_await_handover(timeout_ms);
 	if (clock_gettime(CLOCK_MONOTONIC, &start) != 0)
 		return 0;
 	while ((found = listener_has_sibling(fd)) == 0 && elapsed_ms(&start) < timeout_ms)
 		nanosleep(&tick, NULL);
-	/* Nobody took the path over: new connects now fail (ENOENT) and go elsewhere. */
-	if (listener_is_unix(fd) && found != 1 && unix_path_is_own() &&
-	    unlink(own_unix.path) != 0)
-		log_warn("unlink %s", own_unix.path);
 	return found == 1;
 }

@@ -5,9 +5,11 @@
  * closing listener to a sibling instead of resetting them.
  *
  * A unix socket ("unix:PATH") cannot be shared that way: each instance has a path of its
- * own (PATH, one per instance), and a replacement takes the path over with a rename. A
+ * own, PATH-N for instance N, and a replacement takes the path over with a rename. A
  * stopping instance whose path was taken over, or which removed it, gets no new
- * connection, and its workers accept what is still queued before they leave.
+ * connection, and its workers accept what is still queued before they leave. PM2 starts
+ * a restarted process's replacement only after it exits, so the gateway finds no socket
+ * at PATH-N meanwhile and sends its requests to a sibling, PATH-M.
  */
 #ifndef COMMON_LISTENER_H
 #define COMMON_LISTENER_H
@@ -31,8 +33,12 @@ int listener_has_sibling(int fd);
  * Waits until a sibling listens on fd's address, or timeout_ms passes. A daemon calls it
  * on SIGTERM before it closes its listener: during a rolling restart the replacement
  * may still be starting, and closing the last listener would refuse connections.
- * Returns 1 when a sibling was found. A unix socket's path that no one took over is
- * removed before it returns.
+ * Returns 1 when a sibling was found.
+ *
+ * On a unix socket: until its path is taken over, or a sibling (PATH-M) has listened
+ * long enough for the gateway to use it again after its own restart; when one listens
+ * but is younger than that, up to that age plus timeout_ms. The path, if still its
+ * own, is removed before it returns.
  */
 int listener_await_sibling(int fd, int timeout_ms);
 

@@ -7,8 +7,9 @@
 #              (d) POST /api/billing    (e) drain of 20,000 queued orders into billing_db
 #              (r) GET /api/movies/:id for 20 s during a rolling restart of the inventory
 #                  tier and a graceful gateway reload (failed requests, 1-s rates)
-#              (u) (a) through a side gateway whose inventory instances listen on unix
-#                  sockets instead of TCP: the transport A/B, beside (a) in the same run
+#              (t) (a) through a side gateway whose inventory instances listen on TCP,
+#                  as a remote inventory host's do, instead of the stack's unix sockets:
+#                  the transport A/B, beside (a) in the same run
 #   ceilings   (g) lighttpd serving a small static file
 #              (h) pgbench -S, (i) single-row INSERT commits: each the best of TCP and
 #                  unix socket, -M simple and prepared, 8 and 32 clients
@@ -34,7 +35,7 @@
 # (arithmetic, formatting), teardown.sh (stopping the stack on exit), measure.sh (wrk and
 # pgbench rounds, medians), resources.sh (/proc CPU and RSS, perf), scenarios.sh (set-up
 # and what each scenario does), ceilings.sh ((h) to (k), each the best of several ways),
-# sidecars.sh (the side gateways of (k) and (u)), rolling.sh ((r) and its results),
+# sidecars.sh (the side gateways of (k) and (t)), rolling.sh ((r) and its results),
 # report.sh and targets.sh (results.md, chart.png).
 set -euo pipefail
 # shellcheck source=scripts/deploy/env.sh
@@ -108,18 +109,18 @@ declare -A LABEL=(
 	[i]="(i) ceiling: single-row INSERT commits, best way"
 	[j]="(j) ceiling: RabbitMQ, persistent messages with confirms, 32 in flight"
 	[k]="(k) ceiling: lighttpd + FastCGI, fixed answer, best transport"
-	[u]="(u) GET /api/movies/:id, inventory over unix sockets (side gateway)"
+	[t]="(t) GET /api/movies/:id, inventory over TCP (side gateway)"
 	[r]="(r) GET /api/movies/:id during a rolling restart and a gateway reload"
 )
 declare -A SHORT=(
 	[a]="(a) GET /movies/:id" [b]="(b) GET /movies" [c]="(c) POST /movies"
 	[d]="(d) POST /billing" [e]="(e) drain" [g]="(g) static file"
 	[h]="(h) pgbench -S" [i]="(i) INSERT commit" [j]="(j) broker alone"
-	[k]="(k) FastCGI alone" [u]="(u) GET, unix" [r]="(r) rolling restart"
+	[k]="(k) FastCGI alone" [t]="(t) GET, TCP" [r]="(r) rolling restart"
 )
 declare -A UNIT=([a]=req/s [b]=req/s [c]=req/s [d]=req/s [e]=msg/s [g]=req/s [h]=tx/s [i]=tx/s
-	[j]=msg/s [k]=req/s [u]=req/s [r]=req/s)
-SCENARIOS=(a u b c d e g h i j k r)
+	[j]=msg/s [k]=req/s [t]=req/s [r]=req/s)
+SCENARIOS=(a t b c d e g h i j k r)
 # The four processes whose memory is measured, in the order of process_pids.
 PROCESSES=(lighttpd inventory_app billing_publisher billing_app)
 
@@ -167,7 +168,7 @@ main() {
 	run_scenario g ceiling_static
 	run_scenario k ceiling_fcgi
 	run_scenario a scenario_get_by_id
-	run_scenario u scenario_get_by_id_unix
+	run_scenario t scenario_get_by_id_tcp
 	run_scenario b scenario_list
 	run_scenario c scenario_post_movie
 	run_scenario d scenario_billing

@@ -22,7 +22,7 @@ cpu_table() {
 	local key c columns=("machine busy" "${CPU_PARTS[@]}" "rest (wrk or pgbench, kernel)" total)
 	printf '| scenario |'; printf ' %s |' "${columns[@]}"; echo
 	printf '|---|'; printf -- '---:|%.0s' "${columns[@]}"; echo
-	for key in a u b c d g h i j k; do
+	for key in a t b c d g h i j k; do
 		[ -s "$WORK/result/$key.cpu" ] || continue
 		read -r -a c < "$WORK/result/$key.cpu"
 		printf '| %s | %s %% |' "${SHORT[$key]}" "${c[0]}"; printf ' %s |' "${c[@]:1}"; echo

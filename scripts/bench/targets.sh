@@ -107,7 +107,7 @@ ratios_table() {
 # Ratios without a target, to see where time goes.
 info_ratios() {
 	local pair num den
-	for pair in u/a a/g k/g b/g c/g d/g; do
+	for pair in t/a a/g k/g b/g c/g d/g; do
 		num=$(result "${pair%/*}" rate) den=$(result "${pair#*/}" rate)
 		if [ -z "$num" ] || [ -z "$den" ]; then continue; fi
 		echo "- ${SHORT[${pair%/*}]} / ${SHORT[${pair#*/}]}: $(printf '%.3f' "$(calc "$num / $den")")"

@@ -6,8 +6,30 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 load_env
+# inventory_socket_dir DIR: the folder of the inventory's unix sockets, made when missing:
+# the instances (inventory) create their sockets in it, the gateway's user (its group)
+# may connect, nobody else reaches them.
+inventory_socket_dir() {
+	[ ! -d "$1" ] || return 0
+	if [ "$(id -u)" = 0 ]; then
+		install -d -m 750 -o "$(app_user inventory_app)" -g "${GATEWAY_USER:-www-data}" "$1"
+	else
+		install -d -m 750 "$1"
+	fi
+}
+
 # inventory_app binds its host's own address; the gateway's list may name several hosts.
-[ "$1" != inventory_app ] || export INVENTORY_FCGI_ADDR=$INVENTORY_LISTEN_ADDR
+# On a unix socket each instance has its own, PATH-N for PM2's instance N: a replacement
+# (pm2 reload) gets the same N and takes the path over.
+if [ "$1" = inventory_app ]; then
+	listen=$INVENTORY_LISTEN_ADDR
+	if [[ $listen == unix:* ]]; then
+		listen=$listen-${NODE_APP_INSTANCE:-0}
+		socket=${listen#unix:}
+		inventory_socket_dir "${socket%/*}"
+	fi
+	export INVENTORY_FCGI_ADDR=$listen
+fi
 # Each daemon's environment holds its own passwords only, and none the broker's cookie.
 unset RABBITMQ_ERLANG_COOKIE
 case $1 in

@@ -112,8 +112,32 @@ list_words() {
 	[ ${#items[@]} -eq 0 ] || printf '%s\n' "${items[@]}"
 }
 
+# inventory_instances: how many inventory_app processes PM2 runs on this host
+# (INVENTORY_INSTANCES, read as scripts/deploy/ecosystem.config.js reads it).
+inventory_instances() {
+	local n=${INVENTORY_INSTANCES:-}
+	[[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] 2>/dev/null || n=2
+	echo "$((10#$n))"
+}
+
+# inventory_backend_addrs: INVENTORY_FCGI_ADDR one address a line, each unix:PATH entry
+# written out as the sockets of this host's instances, unix:PATH-0, unix:PATH-1...
+# (instance N listens on PATH-N, as lighttpd names the sockets of its own max-procs).
+inventory_backend_addrs() {
+	local addr i n
+	n=$(inventory_instances)
+	while IFS= read -r addr; do
+		if [[ $addr == unix:* ]]; then
+			for ((i = 0; i < n; i++)); do echo "$addr-$i"; done
+		else
+			echo "$addr"
+		fi
+	done < <(list_words "$INVENTORY_FCGI_ADDR")
+}
+
 # INVENTORY_FCGI_ADDR lists every inventory address the gateway balances over; an
 # inventory host listens on INVENTORY_LISTEN_ADDR, by default the list's first entry.
+# INVENTORY_FCGI_HOST and INVENTORY_FCGI_PORT are its parts when it is host:port.
 # derive_env runs again after a caller changes INVENTORY_FCGI_ADDR: a derived
 # INVENTORY_LISTEN_ADDR follows the list, a configured one stays.
 # RABBITMQ_ADDR (host:port), set by provisioning from BILLING_HOST and by the private
@@ -128,8 +152,12 @@ derive_env() {
 	fi
 	export_default INVENTORY_LISTEN_ADDR "${INVENTORY_FCGI_ADDR%%,*}"
 	DERIVED_LISTEN_ADDR=${ENV_FILE_VALUES[INVENTORY_LISTEN_ADDR]-unset}
-	derive_value INVENTORY_FCGI_HOST "${INVENTORY_LISTEN_ADDR%:*}"
-	derive_value INVENTORY_FCGI_PORT "${INVENTORY_LISTEN_ADDR##*:}"
+	if [[ $INVENTORY_LISTEN_ADDR == unix:* ]]; then
+		unset INVENTORY_FCGI_HOST INVENTORY_FCGI_PORT
+	else
+		derive_value INVENTORY_FCGI_HOST "${INVENTORY_LISTEN_ADDR%:*}"
+		derive_value INVENTORY_FCGI_PORT "${INVENTORY_LISTEN_ADDR##*:}"
+	fi
 	mapfile -t nodes < <(list_words "${RABBITMQ_NODES:-}")
 	if [ -n "${RABBITMQ_ADDR:-}" ]; then
 		nodes=("${RABBITMQ_ADDR%:*}")

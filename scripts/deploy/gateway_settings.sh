@@ -16,16 +16,15 @@ lighttpd_string() {
 	printf '"%s"' "$value"
 }
 
-# inventory_backends: one lighttpd backend per host:port (or unix:PATH, a local socket)
-# of INVENTORY_FCGI_ADDR.
+# inventory_backends ADDR...: one lighttpd backend per address, host:port (TCP) or
+# unix:PATH (a socket of an instance on this host).
 inventory_backends() {
-	local addrs addr host port sep=''
-	IFS=', ' read -r -a addrs <<<"$INVENTORY_FCGI_ADDR"
-	[ ${#addrs[@]} -gt 0 ] || { echo "INVENTORY_FCGI_ADDR is empty" >&2; return 1; }
+	local addr host port sep=''
+	[ $# -gt 0 ] || { echo "INVENTORY_FCGI_ADDR is empty" >&2; return 1; }
 	printf '(\n'
-	for addr in "${addrs[@]}"; do
+	for addr in "$@"; do
 		if [[ $addr == unix:/* && $addr != *[\"\\]* ]]; then
-			printf '%s    var.inventory_backend + ( "socket" => "%s" )' "$sep" "${addr#unix:}"
+			printf '%s    var.inventory_socket_backend + ( "socket" => "%s" )' "$sep" "${addr#unix:}"
 			sep=$',\n'
 			continue
 		fi
@@ -43,13 +42,16 @@ inventory_backends() {
 
 # The publisher's environment: lighttpd passes only these (and PATH) to the programs it
 # spawns, so a reload hands the new values to the new publisher. It answers /api/health
-# too, asking each inventory address.
+# too, asking each inventory backend (INVENTORY_FCGI_ADDR, written out).
 PUBLISHER_ENV=(RABBITMQ_URL RABBITMQ_QUEUE_TYPE QUEUE_NAME REQUEST_BODY_MAX_KB BILLING_CONFIRM_TIMEOUT_MS
-	BILLING_PUBLISHER_THREADS INVENTORY_FCGI_ADDR)
+	BILLING_PUBLISHER_THREADS)
 
 gateway_settings() {
-	local name backends
-	backends=$(inventory_backends) || return 1
+	local name backends addrs inventory_backend_list
+	mapfile -t addrs < <(inventory_backend_addrs)
+	backends=$(inventory_backends "${addrs[@]}") || return 1
+	# shellcheck disable=SC2034 # lighttpd_string reads it by name
+	inventory_backend_list=$(IFS=,; echo "${addrs[*]}")
 	echo "# Written from .env by scripts/deploy/gateway.sh and make reload: edit .env, not this."
 	echo "var.gateway_bind = $(lighttpd_string GATEWAY_BIND)"
 	echo "var.gateway_port = $(lighttpd_string API_GATEWAY_PORT)"
@@ -62,6 +64,7 @@ gateway_settings() {
 		[ -n "${!name-}" ] || continue
 		echo "    \"$name\" => $(lighttpd_string "$name"),"
 	done
+	echo "    \"INVENTORY_FCGI_ADDR\" => $(lighttpd_string inventory_backend_list),"
 	echo ")"
 }
 

@@ -47,10 +47,11 @@ must_resolve() {
 }
 
 # apply_inventory_hosts: the gateway balances over every inventory host on the FastCGI
-# port. An inventory host listens on its own; the first holds movies_db, listening on
-# its own address too for the others, whose inventory_app uses it (POSTGRES_HOST).
+# port INVENTORY_TCP_PORT. An inventory host listens on its own; the first holds
+# movies_db, listening on its own address too for the others, whose inventory_app uses
+# it (POSTGRES_HOST).
 apply_inventory_hosts() {
-	local port=${INVENTORY_FCGI_ADDR##*:} hosts host self first addrs=()
+	local port=${INVENTORY_TCP_PORT:-9000} hosts host self first addrs=()
 	mapfile -t hosts < <(list_words "$INVENTORY_HOST")
 	first=${hosts[0]}
 	INVENTORY_FCGI_ADDR=$(IFS=,; echo "${hosts[*]/%/:$port}")

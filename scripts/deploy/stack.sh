@@ -567,7 +567,13 @@ private_stack_env() {
 	export STACK_DIR
 	load_env
 	export API_GATEWAY_PORT=${TEST_GATEWAY_PORT:-18080} GATEWAY_BIND=127.0.0.1
-	export INVENTORY_FCGI_ADDR=127.0.0.1:${TEST_INVENTORY_PORT:-19000}
+	# Like make run, the inventory is reached over unix sockets, or over TCP (as a
+	# remote host is) with TEST_INVENTORY_TRANSPORT=tcp.
+	if [ "${TEST_INVENTORY_TRANSPORT:-unix}" = tcp ]; then
+		export INVENTORY_FCGI_ADDR=127.0.0.1:${TEST_INVENTORY_PORT:-19000}
+	else
+		export INVENTORY_FCGI_ADDR=unix:$STACK_DIR/inventory/inventory.sock
+	fi
 	export POSTGRES_HOST=127.0.0.1 POSTGRES_PORT=${TEST_PG_PORT:-15432}
 	export POSTGRES_BILLING_HOST=127.0.0.1 POSTGRES_BILLING_PORT=$POSTGRES_PORT
 	export RABBITMQ_ADDR=127.0.0.1:${TEST_RABBIT_PORT:-16672}

@@ -19,7 +19,7 @@ backend_setting() {
 
 # inventory_serves HOST: HOST's inventory_app answers FastCGI on its port again.
 inventory_serves() {
-	in_host "$GATEWAY_HOST" tcp_open "$1" "${INVENTORY_FCGI_ADDR##*:}"
+	in_host "$GATEWAY_HOST" tcp_open "$1" "$INVENTORY_TCP_PORT"
 }
 
 # inventory_outage HOW: the last inventory host is lost under load, HOW being "kill" (every

@@ -75,12 +75,15 @@ health_shows_waiting_orders() {
 }
 
 @test "make status shows the processes and one line per part" {
+	local addr
 	wait_for 5 health_is_up
 	run -0 "$PROJECT_ROOT/scripts/deploy/status.sh"
 	assert_output --partial inventory_app
 	assert_line --regexp '^health: up  \(checked [0-9T:.-]+Z\)$'
 	assert_line --regexp '^  inventory +up +database up$'
-	assert_line --regexp "^    $INVENTORY_FCGI_ADDR +up +database up\$"
+	while IFS= read -r addr; do
+		assert_line --regexp "^    $addr +up +database up\$"
+	done < <(inventory_backend_addrs)
 	assert_line --regexp '^  billing_publisher +up +broker up$'
 	assert_line --regexp "^  queue $QUEUE_NAME +up +[0-9]+ messages waiting, [0-9]+ consumers\$"
 }

@@ -684,7 +684,8 @@ raw_request() {
 }
 
 @test "no Server version and no backend address in responses" {
-	local addr_re='127\.0\.0\.1|localhost|'"${INVENTORY_FCGI_PORT:-${INVENTORY_FCGI_ADDR##*:}}"
+	local addr_re
+	addr_re=$(inventory_address_re)
 	local id server req
 	id=$(create_titled "$TAG server")
 	for req in "GET /api/movies?title=$TAG" "GET /api/movies/$id" "GET /" "GET /api/nothing" \

@@ -25,7 +25,7 @@ teardown() {
 
 # assert_no_backend_details: the body names no backend address or software.
 assert_no_backend_details() {
-	run grep -Eqi "127\\.0\\.0\\.1|localhost|:${INVENTORY_FCGI_PORT:-${INVENTORY_FCGI_ADDR##*:}}|lighttpd|fastcgi|postgres|libpq|<html" \
+	run grep -Eqi "$(inventory_address_re)|lighttpd|fastcgi|postgres|libpq|<html" \
 		"$BATS_TEST_TMPDIR/body"
 	assert_failure
 }

@@ -17,10 +17,15 @@ setup_file() {
 setup() {
 	common_setup
 	LOAD_DIR=
+	TCP_INSTANCE=
 }
 
 teardown() {
 	[ -z "$LOAD_DIR" ] || load_stop
+	if [ -n "${TCP_INSTANCE:-}" ]; then
+		kill "$TCP_INSTANCE" 2>/dev/null || true
+		"$PROJECT_ROOT/scripts/deploy/reload.sh" api_gateway_app >/dev/null
+	fi
 	restore_services
 	wait_for 30 inventory_instances_online "${INVENTORY_INSTANCES:-2}"
 }
@@ -184,6 +189,47 @@ process_gone() {
 	[ ! -e "/proc/$1" ]
 }
 
+# inventory_sockets_settled: each inventory unix socket has been there for 4 s, past the
+# 3 s after which a stopping sibling knows the gateway uses it again and leaves at once
+# (fcgi/common/listener.c); always true over TCP.
+inventory_sockets_settled() {
+	local addr now
+	now=$(date +%s)
+	while IFS= read -r addr; do
+		[[ $addr == unix:* ]] || continue
+		[ $((now - $(stat -c %Z "${addr#unix:}"))) -ge 4 ] || return 1
+	done < <(inventory_backend_addrs)
+}
+
+# health_lists_up ADDR: /api/health lists ADDR among the inventory backends, up.
+health_lists_up() {
+	curl -sS "$BASE_URL/api/health" |
+		jq -e --arg a "$1" '.parts.inventory.backends[] | select(.address == $a and .status == "up")' >/dev/null
+}
+
+@test "one backend list mixes this host's unix sockets and a TCP address" {
+	local tcp=127.0.0.1:$((API_GATEWAY_PORT + 7)) user=()
+	[[ $INVENTORY_FCGI_ADDR == unix:* ]] || skip "the inventory is on TCP here"
+	[ "$(id -u)" != 0 ] || user=(setpriv --reuid=inventory --regid=inventory --init-groups --)
+	# An inventory instance on TCP, as another host's would be.
+	INVENTORY_FCGI_ADDR=$tcp INVENTORY_THREADS=4 "${user[@]}" "$BUILD_DIR/inventory_app" \
+		>"$BATS_TEST_TMPDIR/tcp-instance.log" 2>&1 3>&- &
+	TCP_INSTANCE=$!
+	wait_for 10 tcp_open "${tcp%:*}" "${tcp##*:}"
+	run -0 env INVENTORY_FCGI_ADDR="$INVENTORY_FCGI_ADDR,$tcp" \
+		"$PROJECT_ROOT/scripts/deploy/reload.sh" api_gateway_app
+	wait_for 10 health_lists_up "$tcp"
+	# This host's instances stopped: the TCP one serves alone, and the other way round.
+	app_stop inventory_app
+	assert_equal "$(http GET "$MOVIE")" 200
+	app_start inventory_app
+	# lighttpd takes a backend it could not reach again a second or two later.
+	wait_for 10 inventory_sockets_settled
+	kill "$TCP_INSTANCE"
+	wait "$TCP_INSTANCE" || true
+	assert_equal "$(http GET "$MOVIE")" 200
+}
+
 queue_empty() {
 	[ "$(queue_count "$QUEUE_NAME")" = 0 ]
 }
@@ -199,6 +245,7 @@ seconds_to_exit() {
 @test "idle daemons exit within 1 s of SIGTERM" {
 	local pid took
 	wait_for 30 queue_empty
+	wait_for 10 inventory_sockets_settled
 	for app in inventory_app billing_app; do
 		pid=$("$PM2" jlist | jq -r --arg n "$app" '[.[] | select(.name == $n and .pm2_env.status == "online")][0].pid')
 		took=$(seconds_to_exit "$pid")

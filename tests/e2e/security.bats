@@ -164,12 +164,38 @@ answers() {
 @test "every service of a one-host stack listens on loopback only" {
 	local port
 	rabbit_url_parts
-	for port in "$API_GATEWAY_PORT" "$INVENTORY_FCGI_PORT" "$POSTGRES_PORT" "$AMQP_PORT"; do
+	# No port for the inventory when it is reached over unix sockets (the next test).
+	for port in "$API_GATEWAY_PORT" ${INVENTORY_FCGI_PORT:+"$INVENTORY_FCGI_PORT"} "$POSTGRES_PORT" "$AMQP_PORT"; do
 		run local_addresses "$port"
 		assert_success
 		[ -n "$output" ] || fail "nothing listens on $port"
 		refute_output --regexp '(^|[[:space:]])(0\.0\.0\.0|\*|\[::\]):'
 	done
+}
+
+# inventory_health_as USER SOCKET: the inventory's health route asked over FastCGI as USER.
+inventory_health_as() {
+	env -i REQUEST_METHOD=GET SCRIPT_NAME=/api/health PATH_INFO= \
+		setpriv --reuid="$1" --regid="$1" --init-groups cgi-fcgi -bind -connect "$2"
+}
+
+@test "the inventory's unix sockets admit the gateway's user only" {
+	local path=${INVENTORY_FCGI_ADDR#unix:} sock
+	[[ $INVENTORY_FCGI_ADDR == unix:* ]] || skip "the inventory is reached over TCP here"
+	[ "$(id -u)" = 0 ] || skip "the daemons run as the starting user"
+	run -0 stat -c '%U %G %a' "${path%/*}"
+	assert_output "inventory www-data 750"
+	while IFS= read -r sock; do
+		sock=${sock#unix:}
+		run -0 stat -c '%U %F' "$sock"
+		assert_output "inventory socket"
+		run inventory_health_as www-data "$sock"
+		assert_success
+		assert_line --partial 'Content-Type: application/json'
+		run inventory_health_as billing "$sock"
+		assert_failure
+		refute_output --partial 'Content-Type'
+	done < <(inventory_backend_addrs)
 }
 
 @test "the gateway limits connections per client address, with a 429 problem" {

@@ -6,6 +6,7 @@
 # BASE_URL, STACK_DIR, PM2_HOME and the .env variables. Waiting for a condition is
 # wait_for SECONDS CMD... (scripts/deploy/stack.sh).
 bats_require_minimum_version 1.5.0
+source "$PROJECT_ROOT/scripts/deploy/env.sh"
 source "$PROJECT_ROOT/scripts/deploy/stack.sh"
 
 common_setup() {
@@ -80,6 +81,28 @@ tcp_open() {
 	(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
 }
 
+# inventory_listening: every inventory backend of this host listens (its unix socket is
+# there, or its TCP port accepts).
+inventory_listening() {
+	local addr
+	while IFS= read -r addr; do
+		if [[ $addr == unix:* ]]; then
+			[ -S "${addr#unix:}" ] || return 1
+		else
+			tcp_open "${addr%:*}" "${addr##*:}" || return 1
+		fi
+	done < <(inventory_backend_addrs)
+}
+
+# inventory_address_re: an ERE for the inventory's address as a body could leak it.
+inventory_address_re() {
+	if [ -n "${INVENTORY_FCGI_PORT:-}" ]; then
+		echo "127\\.0\\.0\\.1|localhost|$INVENTORY_FCGI_PORT"
+	else
+		echo '127\.0\.0\.1|localhost|\.sock|'"${INVENTORY_FCGI_ADDR#unix:}"
+	fi
+}
+
 # ---- Errors -----------------------------------------------------------------
 
 # assert_problem STATUS [FIELD]: the last response is an RFC 9457 problem for STATUS:
@@ -113,7 +136,7 @@ app_stop() {
 app_start() {
 	"$PM2" start "$1" >/dev/null
 	case $1 in
-	inventory_app) wait_for 30 tcp_open "$INVENTORY_FCGI_HOST" "$INVENTORY_FCGI_PORT" ;;
+	inventory_app) wait_for 30 inventory_listening ;;
 	api_gateway_app) wait_for 30 tcp_open 127.0.0.1 "$API_GATEWAY_PORT" ;;
 	billing_app) wait_for 60 queue_has_consumer ;;
 	esac
