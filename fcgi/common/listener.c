@@ -26,6 +26,12 @@
  * checks once a second, counting whole seconds, so it takes it again within 3 s.
  */
 #define UNIX_SETTLED_MS 3000
+/*
+ * How long a stopping instance on a unix socket waits for such a sibling. PM2 starts a
+ * restarted sibling's replacement without waiting for it to listen, and stops the next
+ * one at once: that one may find no sibling listening yet, only later a young one.
+ */
+#define UNIX_STOP_MAX_MS 5000
 
 /*
  * The unix socket this process listens on: the path it published and the file the bind
@@ -270,14 +276,14 @@ static int unix_sibling_state(void)
 }
 
 /*
- * A unix socket's stop: see listener.h. Waits up to timeout_ms while no sibling listens,
- * and while a young one does, until it has listened for UNIX_SETTLED_MS.
+ * A unix socket's stop: see listener.h. Waits until a sibling has listened for
+ * UNIX_SETTLED_MS, at most UNIX_STOP_MAX_MS.
  */
-static int unix_await_handover(int timeout_ms)
+static int unix_await_handover(void)
 {
 	const struct timespec tick = { 0, SIBLING_POLL_MS * 1000000L };
 	struct timespec start;
-	int found = 0, siblings;
+	int found = 0;
 
 	if (clock_gettime(CLOCK_MONOTONIC, &start) != 0)
 		return 0;
@@ -286,12 +292,11 @@ static int unix_await_handover(int timeout_ms)
 			found = 1;
 			break;
 		}
-		siblings = unix_sibling_state();
-		if (siblings == 1) {
+		if (unix_sibling_state() == 1) {
 			found = 1;
 			break;
 		}
-		if (elapsed_ms(&start) >= timeout_ms + (siblings == 0 ? UNIX_SETTLED_MS : 0))
+		if (elapsed_ms(&start) >= UNIX_STOP_MAX_MS)
 			break;
 		nanosleep(&tick, NULL);
 	}
@@ -308,7 +313,7 @@ int listener_await_sibling(int fd, int timeout_ms)
 	int found;
 
 	if (listener_is_unix(fd))
-		return unix_await_handover(timeout_ms);
+		return unix_await_handover();
 	if (clock_gettime(CLOCK_MONOTONIC, &start) != 0)
 		return 0;
 	while ((found = listener_has_sibling(fd)) == 0 && elapsed_ms(&start) < timeout_ms)

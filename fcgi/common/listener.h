@@ -35,10 +35,10 @@ int listener_has_sibling(int fd);
  * may still be starting, and closing the last listener would refuse connections.
  * Returns 1 when a sibling was found.
  *
- * On a unix socket: until its path is taken over, or a sibling (PATH-M) has listened
- * long enough for the gateway to use it again after its own restart; when one listens
- * but is younger than that, up to that age plus timeout_ms. The path, if still its
- * own, is removed before it returns.
+ * On a unix socket, timeout_ms does not apply: it waits until its path is taken over,
+ * or a sibling (PATH-M) has listened long enough for the gateway to use it again after
+ * its own restart (3 s), at most 5 s. The path, if still its own, is removed before it
+ * returns.
  */
 int listener_await_sibling(int fd, int timeout_ms);
 

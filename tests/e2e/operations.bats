@@ -242,6 +242,37 @@ seconds_to_exit() {
 	echo "$EPOCHREALTIME - $start" | bc
 }
 
+# inventory_by_hand ADDR: an inventory_app outside PM2 listening on ADDR, as its user.
+inventory_by_hand() {
+	local user=()
+	[ "$(id -u)" != 0 ] || user=(setpriv --reuid=inventory --regid=inventory --init-groups --)
+	INVENTORY_FCGI_ADDR=$1 INVENTORY_THREADS=2 "${user[@]}" "$BUILD_DIR/inventory_app" \
+		>>"$BATS_TEST_TMPDIR/by-hand.log" 2>&1 3>&- &
+	echo $!
+}
+
+@test "a stopping instance on a unix socket waits until a late sibling has listened 3 s" {
+	local path=${INVENTORY_FCGI_ADDR#unix:} stopping sibling took
+	[[ $INVENTORY_FCGI_ADDR == unix:* ]] || skip "the inventory is on TCP here"
+	path=${path%/*}/by-hand.sock
+	stopping=$(inventory_by_hand "unix:$path-1")
+	wait_for 10 test -S "$path-1"
+	# PM2 stops the next instance right after it started the replacement of the one
+	# before, which may not listen yet: here it comes a second later.
+	kill -TERM "$stopping"
+	sleep 1 # the sibling's late start is what the test is about
+	sibling=$(inventory_by_hand "unix:$path-0")
+	wait_for 10 test -S "$path-0"
+	assert [ -S "$path-1" ]
+	wait_for 10 process_gone "$stopping"
+	took=$(($(date +%s) - $(stat -c %Z "$path-0")))
+	echo "# the stopping instance left ${took} s after its sibling listened" >&3
+	kill -TERM "$sibling"
+	wait_for 10 process_gone "$sibling"
+	[ "$took" -ge 3 ]
+	assert [ ! -e "$path-1" ]
+}
+
 @test "idle daemons exit within 1 s of SIGTERM" {
 	local pid took
 	wait_for 30 queue_empty
