@@ -52,10 +52,7 @@ static int wait_ready(int fd, short events, long long deadline)
 	}
 }
 
-/*
- * Connects fd (non-blocking) to sa within the deadline; 0, or an errno value. A unix
- * socket connects or fails at once; TCP may report EINPROGRESS first.
- */
+/* Connects fd (non-blocking) to sa within the deadline; 0, or an errno value. */
 static int connect_within(int fd, const struct sockaddr *sa, socklen_t salen, long long deadline)
 {
 	int err = 0;
@@ -72,26 +69,33 @@ static int connect_within(int fd, const struct sockaddr *sa, socklen_t salen, lo
 	return err;
 }
 
-/* A non-blocking connection to the unix socket at path, or -1 with why set. */
-static int connect_unix(const char *path, long long deadline, char *why, size_t why_size)
+/* A non-blocking socket connected to sa (addr names it in why), or -1 with why set. */
+static int open_connected(const struct sockaddr *sa, socklen_t salen, long long deadline,
+			  const char *addr, char *why, size_t why_size)
 {
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int err = fd < 0 ? errno : connect_within(fd, sa, salen, deadline);
+
+	if (err == 0)
+		return fd;
+	snprintf(why, why_size, "connecting to %s: %s", addr, strerror(err));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* A connection to "unix:PATH", or -1 with why set. */
+static int connect_unix(const char *addr, long long deadline, char *why, size_t why_size)
+{
+	const char *path = addr + strlen(UNIX_PREFIX);
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd, err;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(why, why_size, "unix:%s: the path is too long", path);
+		snprintf(why, why_size, "%s: the path is too long", addr);
 		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	err = fd < 0 ? errno : connect_within(fd, (struct sockaddr *)&sun, sizeof(sun), deadline);
-	if (err != 0) {
-		snprintf(why, why_size, "connecting to unix:%s: %s", path, strerror(err));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
+	return open_connected((struct sockaddr *)&sun, sizeof(sun), deadline, addr, why, why_size);
 }
 
 /* A non-blocking connection to "host:port" or "unix:PATH", or -1 with why set. */
@@ -101,10 +105,10 @@ static int connect_by(const char *addr, long long deadline, char *why, size_t wh
 	struct addrinfo hints = {0}, *res = NULL;
 	char host[256];
 	size_t hlen = colon ? (size_t)(colon - addr) : 0;
-	int fd, rc, err = 0;
+	int fd, rc;
 
 	if (strncmp(addr, UNIX_PREFIX, strlen(UNIX_PREFIX)) == 0)
-		return connect_unix(addr + strlen(UNIX_PREFIX), deadline, why, why_size);
+		return connect_unix(addr, deadline, why, why_size);
 	if (hlen >= 2 && addr[0] == '[' && addr[hlen - 1] == ']') {
 		start++;
 		hlen -= 2;                         /* "[v6]:port" */
@@ -121,15 +125,8 @@ static int connect_by(const char *addr, long long deadline, char *why, size_t wh
 		snprintf(why, why_size, "%s: %s", addr, gai_strerror(rc));
 		return -1;
 	}
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	err = fd < 0 ? errno : connect_within(fd, res->ai_addr, res->ai_addrlen, deadline);
+	fd = open_connected(res->ai_addr, res->ai_addrlen, deadline, addr, why, why_size);
 	freeaddrinfo(res);
-	if (err != 0) {
-		snprintf(why, why_size, "connecting to %s: %s", addr, strerror(err));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
 	return fd;
 }
 

@@ -180,7 +180,11 @@ static int proc_net_key(int fd, char *key, size_t size, const char **table)
 	return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
-int listener_has_sibling(int fd)
+/*
+ * 1 when another socket listens on fd's exact TCP address, 0 when none, -1 when unknown
+ * (/proc/net/tcp or tcp6 lists every listener, one line each).
+ */
+static int tcp_has_sibling(int fd)
 {
 	char key[64], line[512], local[64];
 	const char *table = NULL;
@@ -188,8 +192,6 @@ int listener_has_sibling(int fd)
 	int listeners = 0;
 	FILE *f;
 
-	if (listener_is_unix(fd))
-		return !unix_path_is_own();
 	if (proc_net_key(fd, key, sizeof(key), &table) != 0)
 		return -1;
 	f = fopen(table, "r");
@@ -316,7 +318,7 @@ int listener_await_sibling(int fd, int timeout_ms)
 		return unix_await_handover();
 	if (clock_gettime(CLOCK_MONOTONIC, &start) != 0)
 		return 0;
-	while ((found = listener_has_sibling(fd)) == 0 && elapsed_ms(&start) < timeout_ms)
+	while ((found = tcp_has_sibling(fd)) == 0 && elapsed_ms(&start) < timeout_ms)
 		nanosleep(&tick, NULL);
 	return found == 1;
 }

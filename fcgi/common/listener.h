@@ -24,12 +24,6 @@ int listener_open(const char *addr);
 int listener_is_unix(int fd);
 
 /*
- * 1 when another socket listens on fd's exact address (for a unix socket: its path names
- * another socket now, or nothing), 0 when none, -1 when unknown.
- */
-int listener_has_sibling(int fd);
-
-/*
  * Waits until a sibling listens on fd's address, or timeout_ms passes. A daemon calls it
  * on SIGTERM before it closes its listener: during a rolling restart the replacement
  * may still be starting, and closing the last listener would refuse connections.
