@@ -10,6 +10,7 @@
 #include "../common/env.h"
 #include "../common/fcgi_client.h"
 #include "../common/log.h"
+#include "../common/monotonic.h"
 #include "../common/request_id.h"
 #include "broker.h"
 
@@ -46,15 +47,6 @@ static struct {
 	struct broker *broker;                 /* its own connection, short timeouts */
 	struct health_result last;
 } health = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-static long long monotonic_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Splits INVENTORY_FCGI_ADDR (host:port, comma- or space-separated) into the backends. */
 static int read_backends(struct health_result *res)

@@ -6,17 +6,9 @@
 #include <time.h>
 
 #include "../common/log.h"
+#include "../common/monotonic.h"
 
 enum attempt { ATTEMPT_ACKED, ATTEMPT_REFUSED, ATTEMPT_LOST };
-
-static long long monotonic_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int tag_matches(uint64_t got, int multiple, uint64_t want)
 {

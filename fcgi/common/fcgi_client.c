@@ -12,8 +12,9 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "monotonic.h"
 
 /* The FastCGI 1.0 record types and role this client uses. */
 enum { FCGI_BEGIN_REQUEST = 1, FCGI_END_REQUEST = 3, FCGI_PARAMS = 4, FCGI_STDIN = 5,
@@ -24,22 +25,13 @@ enum { FCGI_BEGIN_REQUEST = 1, FCGI_END_REQUEST = 3, FCGI_PARAMS = 4, FCGI_STDIN
 #define HEAD_MAX 2048         /* the answer's headers: enough to find Status: */
 #define UNIX_PREFIX "unix:"
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits until fd is ready for events or the deadline passes; 0 ready, -1 timed out. */
 static int wait_ready(int fd, short events, long long deadline)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
 
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - monotonic_ms();
 		int n;
 
 		if (left <= 0)
@@ -281,7 +273,7 @@ static int read_answer(int fd, long long deadline, char *why, size_t why_size)
 			return status;
 		}
 	}
-	snprintf(why, why_size, "%s", now_ms() >= deadline ? "no answer in time"
+	snprintf(why, why_size, "%s", monotonic_ms() >= deadline ? "no answer in time"
 				      : "the connection closed before the answer ended");
 	return -1;
 }
@@ -289,7 +281,7 @@ static int read_answer(int fd, long long deadline, char *why, size_t why_size)
 int fcgi_client_request(const char *addr, const char *const *params, int timeout_ms,
 			char *why, size_t why_size)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = monotonic_ms() + timeout_ms;
 	uint8_t request[PARAMS_MAX + 64];
 	size_t len = encode_request(params, request, sizeof(request));
 	int fd, status;
@@ -303,7 +295,7 @@ int fcgi_client_request(const char *addr, const char *const *params, int timeout
 		return -1;
 	if (write_all(fd, request, len, deadline) != 0) {
 		snprintf(why, why_size, "sending to %s: %s", addr,
-			 now_ms() >= deadline ? "timed out" : strerror(errno));
+			 monotonic_ms() >= deadline ? "timed out" : strerror(errno));
 		status = -1;
 	} else {
 		status = read_answer(fd, deadline, why, why_size);

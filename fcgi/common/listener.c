@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "monotonic.h"
 
 #define LISTEN_BACKLOG 1024
 #define TCP_LISTEN_STATE 0x0A     /* TCP_LISTEN as /proc/net/tcp prints it */
@@ -209,15 +210,6 @@ static int tcp_has_sibling(int fd)
 	return listeners > 1;
 }
 
-static long elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
-		return 0;
-	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
-}
-
 /*
  * How long the socket at path has been there, in ms (its inode changed last at the
  * rename that published it); -1 when it is not a socket.
@@ -284,11 +276,9 @@ static int unix_sibling_state(void)
 static int unix_await_handover(void)
 {
 	const struct timespec tick = { 0, SIBLING_POLL_MS * 1000000L };
-	struct timespec start;
+	long long start = monotonic_ms();
 	int found = 0;
 
-	if (clock_gettime(CLOCK_MONOTONIC, &start) != 0)
-		return 0;
 	for (;;) {
 		if (!unix_path_is_own()) {
 			found = 1;
@@ -298,7 +288,7 @@ static int unix_await_handover(void)
 			found = 1;
 			break;
 		}
-		if (elapsed_ms(&start) >= UNIX_STOP_MAX_MS)
+		if (monotonic_ms() - start >= UNIX_STOP_MAX_MS)
 			break;
 		nanosleep(&tick, NULL);
 	}
@@ -311,14 +301,12 @@ static int unix_await_handover(void)
 int listener_await_sibling(int fd, int timeout_ms)
 {
 	const struct timespec tick = { 0, SIBLING_POLL_MS * 1000000L };
-	struct timespec start;
+	long long start = monotonic_ms();
 	int found;
 
 	if (listener_is_unix(fd))
 		return unix_await_handover();
-	if (clock_gettime(CLOCK_MONOTONIC, &start) != 0)
-		return 0;
-	while ((found = tcp_has_sibling(fd)) == 0 && elapsed_ms(&start) < timeout_ms)
+	while ((found = tcp_has_sibling(fd)) == 0 && monotonic_ms() - start < timeout_ms)
 		nanosleep(&tick, NULL);
 	return found == 1;
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "monotonic.h"
 
 /* The signals left to their default action (signals.h says why); PIPE is ignored. */
 static const int default_signals[] = {
@@ -32,39 +33,23 @@ void signals_block(sigset_t *handled)
 		fatalx("pthread_sigmask: %s", strerror(rc));
 }
 
-/* Milliseconds from now until deadline, at least 0. */
-static long ms_until(const struct timespec *deadline)
-{
-	struct timespec now;
-	long ms;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
-		return 0;
-	ms = (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	return ms > 0 ? ms : 0;
-}
-
 int signals_await_stop(const sigset_t *handled, int timeout_ms)
 {
-	struct timespec deadline = { 0, 0 };
+	long long deadline = monotonic_ms() + timeout_ms;
 
-	if (timeout_ms >= 0 && clock_gettime(CLOCK_MONOTONIC, &deadline) == 0) {
-		deadline.tv_sec += timeout_ms / 1000;
-		deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
-	}
 	for (;;) {
 		int sig;
 
 		if (timeout_ms < 0) {
 			sig = sigwaitinfo(handled, NULL);
 		} else {
-			long left = ms_until(&deadline);
-			struct timespec wait = { left / 1000, (left % 1000) * 1000000L };
+			long long left = deadline - monotonic_ms();
+			struct timespec wait;
 
+			if (left < 0)
+				left = 0;
+			wait.tv_sec = (time_t)(left / 1000);
+			wait.tv_nsec = (long)(left % 1000) * 1000000L;
 			sig = sigtimedwait(handled, NULL, &wait);
 		}
 		if (sig < 0 && errno == EINTR)
