@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/hex.h"
 #include "../common/json_input.h"
 #include "sha256.h"
 
@@ -204,7 +205,6 @@ char *order_to_json(const struct order *o, const char *message_id)
 
 int order_message_id(const struct order *o, const char *key, char *out, size_t size)
 {
-	static const char hex[] = "0123456789abcdef";
 	char canonical[sizeof(o->user_id) + 48];
 	uint8_t digest[SHA256_SIZE];
 	int n = snprintf(canonical, sizeof(canonical), "%s\n%ld\n%s", o->user_id,
@@ -216,10 +216,7 @@ int order_message_id(const struct order *o, const char *key, char *out, size_t s
 	sha256(canonical, (size_t)n, digest);
 	memcpy(out, key, key_len);
 	out[key_len] = ':';
-	for (int i = 0; i < ORDER_DIGEST_HEX / 2; i++) {
-		out[key_len + 1 + 2 * i] = hex[digest[i] >> 4];
-		out[key_len + 2 + 2 * i] = hex[digest[i] & 15];
-	}
+	hex_encode(digest, ORDER_DIGEST_HEX / 2, out + key_len + 1);
 	out[key_len + 1 + ORDER_DIGEST_HEX] = '\0';
 	return 0;
 }

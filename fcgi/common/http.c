@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hex.h"
 #include "log.h"
 #include "request_id.h"
 
@@ -180,7 +181,6 @@ void http_body_add_str(struct http_body *b, const char *s)
 
 void http_body_add_json_string(struct http_body *b, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t plain = 0;
 
 	http_body_add(b, "\"", 1);
@@ -203,8 +203,7 @@ void http_body_add_json_string(struct http_body *b, const char *s, size_t n)
 		case '\f': esc[1] = 'f'; break;
 		default:
 			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
+			hex_encode(&c, 1, esc + 4);
 			elen = 6;
 		}
 		http_body_add(b, esc, elen);
@@ -262,17 +261,6 @@ int http_problem(const struct http_req *r, int status, const char *extra_headers
 	return http_body_end(&b);
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes src[0..len) into out; -1 on a bad escape or when out is too small. */
 static int url_decode(const char *src, size_t len, char *out, size_t outsize)
 {
@@ -286,8 +274,8 @@ static int url_decode(const char *src, size_t len, char *out, size_t outsize)
 
 			if (i + 2 >= len)
 				return -1;
-			hi = hex_value(src[i + 1]);
-			lo = hex_value(src[i + 2]);
+			hi = hex_digit_value(src[i + 1]);
+			lo = hex_digit_value(src[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (char)(hi * 16 + lo);

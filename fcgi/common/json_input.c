@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
+
 /*
  * The check of the text, before json-c sees it. json-c's strict mode still takes single
  * quotes, leading zeros in some places, raw control characters, keys cut at \u0000 and
@@ -73,17 +75,11 @@ static int hex4(struct scan *s, unsigned *unit)
 {
 	*unit = 0;
 	for (int k = 0; k < 4; k++, s->p++) {
-		char c = s->p < s->end ? *s->p : '\0';
+		int digit = hex_digit_value(s->p < s->end ? *s->p : '\0');
 
-		*unit <<= 4;
-		if (c >= '0' && c <= '9')
-			*unit |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			*unit |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			*unit |= (unsigned)(c - 'A' + 10);
-		else
+		if (digit < 0)
 			return invalid(s);
+		*unit = *unit << 4 | (unsigned)digit;
 	}
 	return 0;
 }

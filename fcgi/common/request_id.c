@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hex.h"
 #include "token.h"
 
 /* One per thread: every worker serves one request at a time. */
@@ -15,15 +16,11 @@ int request_id_valid(const char *s, size_t len)
 
 int request_id_generate(char out[REQUEST_ID_FRESH_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8_t b[REQUEST_ID_FRESH_LEN / 2];
 
 	if (token_random(b, sizeof(b)) != 0)
 		return -1;
-	for (size_t i = 0; i < sizeof(b); i++) {
-		out[2 * i] = hex[b[i] >> 4];
-		out[2 * i + 1] = hex[b[i] & 15];
-	}
+	hex_encode(b, sizeof(b), out);
 	out[REQUEST_ID_FRESH_LEN] = '\0';
 	return 0;
 }
