@@ -85,7 +85,7 @@ DATADIR    ?= $(PREFIX)/share
 PKGDATADIR ?= $(DATADIR)/movie-platform
 INSTALL    ?= install
 CGI_ENTRIES = $(filter-out %.conf,$(wildcard cgi-bin/*))
-ERROR_PAGES = scripts/deploy/gateway-errors
+ERROR_PAGES = scripts/gateway/errors
 
 install: $(PROGRAMS)
 	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGDATADIR)/sql \

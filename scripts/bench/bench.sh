@@ -38,10 +38,10 @@
 # sidecars.sh (the side gateways of (k) and (t)), rolling.sh ((r) and its results),
 # report.sh and targets.sh (results.md, chart.png).
 set -euo pipefail
-# shellcheck source=scripts/deploy/env.sh
-source "$(dirname "$0")/../deploy/env.sh"
-# shellcheck source=scripts/deploy/stack.sh
-source "$PROJECT_ROOT/scripts/deploy/stack.sh"
+# shellcheck source=scripts/deploy/lib/env.sh
+source "$(dirname "$0")/../deploy/lib/env.sh"
+# shellcheck source=tests/lib/stack.sh
+source "$PROJECT_ROOT/tests/lib/stack.sh"
 
 BENCH_DIR=$PROJECT_ROOT/scripts/bench
 [[ ${PROFILE:-} =~ ^(|0|no|false)$ ]] && PROFILE=0 || PROFILE=1

@@ -82,7 +82,7 @@ sidecars_up() {
 scenario_get_by_id_tcp() {
 	local status=0
 	"$PM2" stop inventory_app > /dev/null
-	side_up inv-tcp "$BUILD_DIR/inventory_app" INVENTORY_FCGI_ADDR tcp "/api/movies/$FIRST_ID" &&
+	side_up inv-tcp "$BUILD_DIR/inventory_app" INVENTORY_LISTEN_ADDR tcp "/api/movies/$FIRST_ID" &&
 		SIDE_CPU=inv-tcp BASE_URL=http://127.0.0.1:${SIDE_PORT[inv-tcp]} run_wrk t \
 			get_by_id.lua "/api/movies/$FIRST_ID" "$FIRST_ID" "$LAST_ID" || status=$?
 	side_down inv-tcp

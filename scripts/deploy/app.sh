@@ -4,7 +4,8 @@
 # reads .env as root and then runs the daemon as its own unprivileged user (app_user in
 # env.sh): setpriv changes the user and execs in place, so the pid stays the same.
 set -euo pipefail
-source "$(dirname "$0")/env.sh"
+source "$(dirname "$0")/lib/env.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/host.sh"
 load_env
 # inventory_socket_dir DIR: the folder of the inventory's unix sockets, made when missing:
 # the instances (inventory) create their sockets in it, the gateway's user (its group)
@@ -18,17 +19,11 @@ inventory_socket_dir() {
 	fi
 }
 
-# inventory_app binds its host's own address; the gateway's list may name several hosts.
-# On a unix socket each instance has its own, PATH-N for PM2's instance N: a replacement
-# (pm2 reload) gets the same N and takes the path over.
-if [ "$1" = inventory_app ]; then
-	listen=$INVENTORY_LISTEN_ADDR
-	if [[ $listen == unix:* ]]; then
-		listen=$listen-${NODE_APP_INSTANCE:-0}
-		socket=${listen#unix:}
-		inventory_socket_dir "${socket%/*}"
-	fi
-	export INVENTORY_FCGI_ADDR=$listen
+# inventory_app listens on INVENTORY_LISTEN_ADDR itself (on unix:PATH, instance N on
+# PATH-N); only the sockets' folder is made here, as root.
+if [ "$1" = inventory_app ] && [[ $INVENTORY_LISTEN_ADDR == unix:* ]]; then
+	socket=${INVENTORY_LISTEN_ADDR#unix:}
+	inventory_socket_dir "${socket%/*}"
 fi
 # Each daemon's environment holds its own passwords only, and none the broker's cookie.
 unset RABBITMQ_ERLANG_COOKIE

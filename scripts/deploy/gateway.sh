@@ -4,8 +4,8 @@
 # (for example -tt to check the config). GATEWAY_CONF picks another config
 # (cgi-bin/lighttpd-cgi.conf serves the API as plain CGI).
 set -euo pipefail
-source "$(dirname "$0")/env.sh"
-source "$PROJECT_ROOT/scripts/deploy/gateway_settings.sh"
+source "$(dirname "$0")/lib/env.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/gateway_settings.sh"
 load_env
 gateway_env
 

@@ -4,7 +4,7 @@
 # Does nothing that is already done, so every make target can call it.
 # Extra Debian packages a target needs can be named as arguments (e.g. vagrant).
 set -euo pipefail
-source "$(dirname "$0")/env.sh"
+source "$(dirname "$0")/lib/env.sh"
 
 PACKAGES=(
 	build-essential pkg-config

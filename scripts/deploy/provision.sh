@@ -13,8 +13,10 @@
 # With STACK_DIR set, PostgreSQL and RabbitMQ are private ones under that folder
 # (the three-host test runs each role like this inside its network namespace).
 set -euo pipefail
-source "$(dirname "$0")/env.sh"
-source "$PROJECT_ROOT/scripts/deploy/stack.sh"
+source "$(dirname "$0")/lib/env.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/postgres.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/rabbitmq.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/pm2.sh"
 
 usage() {
 	echo "usage: $0 gateway|inventory|billing|broker|all..." >&2
@@ -83,7 +85,7 @@ apply_hosts() {
 	[ -z "${INVENTORY_HOST:-}" ] || apply_inventory_hosts
 	if [ -n "${RABBITMQ_NODES:-}" ]; then
 		# Each app derives the list of RABBITMQ_URLs itself (env.sh, derive_env); each
-		# node listens on its host's address (stack.sh, rabbit_cluster_env).
+		# node listens on its host's address (lib/rabbitmq_cluster.sh, rabbit_cluster_env).
 		unset RABBITMQ_ADDR
 		derive_env
 	elif [ -n "${BILLING_HOST:-}" ]; then

@@ -11,8 +11,10 @@
 #   billing_app      many instances as INVENTORY_INSTANCES / BILLING_INSTANCES say.
 # Usage: scripts/deploy/reload.sh [APP...]   (default: every app PM2 has on this host)
 set -euo pipefail
-source "$(dirname "$0")/env.sh"
-source "$PROJECT_ROOT/scripts/deploy/gateway_settings.sh"
+source "$(dirname "$0")/lib/env.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/gateway_settings.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/host.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/pm2.sh"
 load_env
 gateway_env
 

@@ -2,8 +2,10 @@
 # make run: the whole platform on this host: all three roles through the one
 # provisioning path, then the URL and a few curl examples.
 set -euo pipefail
-source "$(dirname "$0")/env.sh"
-source "$PROJECT_ROOT/scripts/deploy/stack.sh"
+source "$(dirname "$0")/lib/env.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/postgres.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/rabbitmq.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/pm2.sh"
 
 "$PROJECT_ROOT/scripts/deploy/provision.sh" all
 load_env

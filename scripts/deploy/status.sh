@@ -3,7 +3,7 @@
 # (the gateway, each inventory address with its database, the publisher with its broker,
 # the queue's depth and consumers). Exits 1 when the health check finds a part down.
 set -euo pipefail
-source "$(dirname "$0")/env.sh"
+source "$(dirname "$0")/lib/env.sh"
 load_env
 
 # gateway_url: where this host's gateway answers (its bind address, or loopback for all).

@@ -2,7 +2,7 @@
 # make stop: stops what `make run` started: the PM2 apps, RabbitMQ and PostgreSQL.
 # Data stays; `make run` brings everything back.
 set -euo pipefail
-source "$(dirname "$0")/env.sh"
+source "$(dirname "$0")/lib/env.sh"
 load_env
 
 "$PM2" delete "$PROJECT_ROOT/scripts/deploy/ecosystem.config.js" >/dev/null 2>&1 || true

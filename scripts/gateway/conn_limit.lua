@@ -1,7 +1,7 @@
 -- The gateway's limit on connections per client address (what mod_evasive's
 -- evasive.max-conns-per-ip did before lighttpd 1.4.68 replaced it with mod_magnet).
 -- lighttpd runs this first for every request; GATEWAY_MAX_CONNS_PER_IP comes from .env
--- through the settings file (scripts/deploy/gateway_settings.sh), 0 turns it off.
+-- through the settings file (scripts/deploy/lib/gateway_settings.sh), 0 turns it off.
 -- Over the limit, the request is answered 429 with a problem+json body.
 local r = lighty.r
 local max = tonumber(r.req_env["GATEWAY_MAX_CONNS_PER_IP"]) or 0

@@ -77,7 +77,7 @@ assert_not_served() {
 	assert_output 200
 	assert_static 'text/javascript; charset=utf-8'
 	assert_equal "$(header Cache-Control)" no-cache
-	cmp "$BATS_TEST_TMPDIR/body" "$PROJECT_ROOT/scripts/deploy/api-docs/swagger-initializer.js"
+	cmp "$BATS_TEST_TMPDIR/body" "$PROJECT_ROOT/scripts/gateway/api-docs/swagger-initializer.js"
 }
 
 @test "GET /api/openapi.yaml: the spec itself, as application/yaml" {
@@ -117,7 +117,7 @@ assert_not_served() {
 		/api/docs/..%5c..%5c.env /api/docs/swagger-ui.css%2f..%2f..%2f..%2f..%2f.env \
 		/api/docs/../package.json /api/docs/..%2fpackage.json /api/docs/%2e%2e/package.json \
 		/api/docs/../openapi.yaml/../../.env /api/docs/%00 /api/docs/index.html%00.js \
-		/api/docs/....//....//.env /.env /lighttpd.conf /scripts/deploy/api-docs/index.html; do
+		/api/docs/....//....//.env /.env /lighttpd.conf /scripts/gateway/api-docs/index.html; do
 		assert_not_served "$path"
 	done
 }
@@ -125,6 +125,6 @@ assert_not_served() {
 @test "a 404 under /api/docs keeps the gateway's problem+json body" {
 	run -0 http GET /api/docs/missing.html
 	assert_output 404
-	assert_equal "$(body)" "$(cat "$PROJECT_ROOT/scripts/deploy/gateway-errors/404.html")"
+	assert_equal "$(body)" "$(cat "$PROJECT_ROOT/scripts/gateway/errors/404.html")"
 	assert_equal "$(header Content-Type)" application/problem+json
 }

@@ -44,12 +44,12 @@ ip_host() {
 	return 1
 }
 
-# on_stack HOST SCRIPT: bash SCRIPT (which may call scripts/deploy/stack.sh's functions)
+# on_stack HOST SCRIPT: bash SCRIPT (which may call tests/lib/stack.sh's functions)
 # inside HOST, with its settings loaded and its RabbitMQ node's name and folders, as
 # provisioning has them.
 on_stack() {
-	on_host "$1" bash -c 'source "$PROJECT_ROOT/scripts/deploy/env.sh"
-		source "$PROJECT_ROOT/scripts/deploy/stack.sh"
+	on_host "$1" bash -c 'source "$PROJECT_ROOT/scripts/deploy/lib/env.sh"
+		source "$PROJECT_ROOT/tests/lib/stack.sh"
 		load_env; rabbit_url_parts; private_rabbit_env; eval "$1"' _ "$2"
 }
 

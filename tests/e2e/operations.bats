@@ -209,10 +209,10 @@ health_lists_up() {
 
 @test "one backend list mixes this host's unix sockets and a TCP address" {
 	local tcp=127.0.0.1:$((API_GATEWAY_PORT + 7)) user=()
-	[[ $INVENTORY_FCGI_ADDR == unix:* ]] || skip "the inventory is on TCP here"
+	[[ $INVENTORY_LISTEN_ADDR == unix:* ]] || skip "the inventory is on TCP here"
 	[ "$(id -u)" != 0 ] || user=(setpriv --reuid=inventory --regid=inventory --init-groups --)
 	# An inventory instance on TCP, as another host's would be.
-	INVENTORY_FCGI_ADDR=$tcp INVENTORY_THREADS=4 "${user[@]}" "$BUILD_DIR/inventory_app" \
+	INVENTORY_LISTEN_ADDR=$tcp INVENTORY_THREADS=4 "${user[@]}" "$BUILD_DIR/inventory_app" \
 		>"$BATS_TEST_TMPDIR/tcp-instance.log" 2>&1 3>&- &
 	TCP_INSTANCE=$!
 	wait_for 10 tcp_open "${tcp%:*}" "${tcp##*:}"
@@ -242,26 +242,27 @@ seconds_to_exit() {
 	echo "$EPOCHREALTIME - $start" | bc
 }
 
-# inventory_by_hand ADDR: an inventory_app outside PM2 listening on ADDR, as its user.
+# inventory_by_hand ADDR N: an inventory_app outside PM2 as instance N of INVENTORY_LISTEN_ADDR
+# ADDR (on unix:PATH, it listens on PATH-N), as its user.
 inventory_by_hand() {
 	local user=()
 	[ "$(id -u)" != 0 ] || user=(setpriv --reuid=inventory --regid=inventory --init-groups --)
-	INVENTORY_FCGI_ADDR=$1 INVENTORY_THREADS=2 "${user[@]}" "$BUILD_DIR/inventory_app" \
+	INVENTORY_LISTEN_ADDR=$1 NODE_APP_INSTANCE=$2 INVENTORY_THREADS=2 "${user[@]}" "$BUILD_DIR/inventory_app" \
 		>>"$BATS_TEST_TMPDIR/by-hand.log" 2>&1 3>&- &
 	echo $!
 }
 
 @test "a stopping instance on a unix socket waits until a late sibling has listened 3 s" {
-	local path=${INVENTORY_FCGI_ADDR#unix:} stopping sibling took
-	[[ $INVENTORY_FCGI_ADDR == unix:* ]] || skip "the inventory is on TCP here"
+	local path=${INVENTORY_LISTEN_ADDR#unix:} stopping sibling took
+	[[ $INVENTORY_LISTEN_ADDR == unix:* ]] || skip "the inventory is on TCP here"
 	path=${path%/*}/by-hand.sock
-	stopping=$(inventory_by_hand "unix:$path-1")
+	stopping=$(inventory_by_hand "unix:$path" 1)
 	wait_for 10 test -S "$path-1"
 	# PM2 stops the next instance right after it started the replacement of the one
 	# before, which may not listen yet: here it comes a second later.
 	kill -TERM "$stopping"
 	sleep 1 # the sibling's late start is what the test is about
-	sibling=$(inventory_by_hand "unix:$path-0")
+	sibling=$(inventory_by_hand "unix:$path" 0)
 	wait_for 10 test -S "$path-0"
 	assert [ -S "$path-1" ]
 	wait_for 10 process_gone "$stopping"

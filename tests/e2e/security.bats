@@ -8,7 +8,7 @@ load ../lib/helpers
 
 setup() {
 	common_setup
-	source "$PROJECT_ROOT/scripts/deploy/gateway_settings.sh"
+	source "$PROJECT_ROOT/scripts/deploy/lib/gateway_settings.sh"
 	gateway_env
 }
 
@@ -165,7 +165,7 @@ answers() {
 	local port
 	rabbit_url_parts
 	# No port for the inventory when it is reached over unix sockets (the next test).
-	for port in "$API_GATEWAY_PORT" ${INVENTORY_FCGI_PORT:+"$INVENTORY_FCGI_PORT"} "$POSTGRES_PORT" "$AMQP_PORT"; do
+	for port in "$API_GATEWAY_PORT" $(inventory_tcp_port) "$POSTGRES_PORT" "$AMQP_PORT"; do
 		run local_addresses "$port"
 		assert_success
 		[ -n "$output" ] || fail "nothing listens on $port"
@@ -180,8 +180,8 @@ inventory_health_as() {
 }
 
 @test "the inventory's unix sockets admit the gateway's user only" {
-	local path=${INVENTORY_FCGI_ADDR#unix:} sock
-	[[ $INVENTORY_FCGI_ADDR == unix:* ]] || skip "the inventory is reached over TCP here"
+	local path=${INVENTORY_LISTEN_ADDR#unix:} sock
+	[[ $INVENTORY_LISTEN_ADDR == unix:* ]] || skip "the inventory is reached over TCP here"
 	[ "$(id -u)" = 0 ] || skip "the daemons run as the starting user"
 	run -0 stat -c '%U %G %a' "${path%/*}"
 	assert_output "inventory www-data 750"

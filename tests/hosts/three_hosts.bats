@@ -135,8 +135,8 @@ host_app_users() {
 	run timeout 10 amqp-declare-queue --url="amqp://$guest:$guest@$BILLING_IP:5672" -q probe
 	assert_failure
 	assert_output --partial ACCESS_REFUSED
-	run on_billing bash -c "source '$PROJECT_ROOT/scripts/deploy/env.sh'
-		source '$PROJECT_ROOT/scripts/deploy/stack.sh'; load_env
+	run on_billing bash -c "source '$PROJECT_ROOT/scripts/deploy/lib/env.sh'
+		source '$PROJECT_ROOT/tests/lib/stack.sh'; load_env
 		rabbit_url_parts; private_rabbit_env; rabbitmqctl_ list_users -q --no-table-headers"
 	assert_success
 	refute_line --partial "$guest"

@@ -88,8 +88,8 @@ check "cgi-bin/ complete" same_files "$ROOT/cgi-bin" "$share/cgi-bin"
 for f in "$ROOT"/cgi-bin/*; do
 	[[ $f == *.conf ]] || check "cgi-bin/${f##*/} executable" installed_as 755 "$share/cgi-bin/${f##*/}"
 done
-check "gateway error pages complete" same_files "$ROOT/scripts/deploy/gateway-errors" \
-	"$share/scripts/deploy/gateway-errors"
+check "gateway error pages complete" same_files "$ROOT/scripts/gateway/errors" \
+	"$share/scripts/gateway/errors"
 check "nothing outside PREFIX" only_under "$dest" "$PREFIX"
 
 check "inventory_app does not link librabbitmq" not links "$sbin/inventory_app" librabbitmq

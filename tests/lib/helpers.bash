@@ -4,10 +4,10 @@
 # problem+json assertions, SQL as the app users, services, waits, load generation.
 # The stack is started by tests/lib/test.sh (or tests/lib/test-hosts.sh), which exports
 # BASE_URL, STACK_DIR, PM2_HOME and the .env variables. Waiting for a condition is
-# wait_for SECONDS CMD... (scripts/deploy/stack.sh).
+# wait_for SECONDS CMD... (tests/lib/stack.sh).
 bats_require_minimum_version 1.5.0
-source "$PROJECT_ROOT/scripts/deploy/env.sh"
-source "$PROJECT_ROOT/scripts/deploy/stack.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/env.sh"
+source "$PROJECT_ROOT/tests/lib/stack.sh"
 
 common_setup() {
 	bats_load_library bats-support
@@ -94,12 +94,17 @@ inventory_listening() {
 	done < <(inventory_backend_addrs)
 }
 
+# inventory_tcp_port: the port this host's inventory listens on, nothing on unix sockets.
+inventory_tcp_port() {
+	[[ $INVENTORY_LISTEN_ADDR == unix:* ]] || echo "${INVENTORY_LISTEN_ADDR##*:}"
+}
+
 # inventory_address_re: an ERE for the inventory's address as a body could leak it.
 inventory_address_re() {
-	if [ -n "${INVENTORY_FCGI_PORT:-}" ]; then
-		echo "127\\.0\\.0\\.1|localhost|$INVENTORY_FCGI_PORT"
+	if [[ $INVENTORY_LISTEN_ADDR == unix:* ]]; then
+		echo '127\.0\.0\.1|localhost|\.sock|'"${INVENTORY_LISTEN_ADDR#unix:}"
 	else
-		echo '127\.0\.0\.1|localhost|\.sock|'"${INVENTORY_FCGI_ADDR#unix:}"
+		echo "127\\.0\\.0\\.1|localhost|${INVENTORY_LISTEN_ADDR##*:}"
 	fi
 }
 

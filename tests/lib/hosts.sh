@@ -4,7 +4,7 @@
 # like them, with their addresses, joined by a bridge; each host with its own private
 # folders (PostgreSQL, RabbitMQ node, PM2 home). The runner sets HOSTS (the hosts it
 # makes, in start order) and calls hosts_begin; everything is removed on exit, failed or not.
-source "$PROJECT_ROOT/scripts/deploy/stack.sh"
+source "$PROJECT_ROOT/tests/lib/stack.sh"
 
 # Both runners make the same bridge and namespaces: one at a time on this machine.
 NETNS_LOCK=/tmp/movies-netns.lock
@@ -66,7 +66,7 @@ hosts_begin() {
 }
 
 # on_host HOST CMD...: runs CMD inside HOST's namespace with that host's private folders.
-# (A node of a broker cluster takes its name from RABBITMQ_NODES instead: stack.sh.)
+# (A node of a broker cluster takes its name from RABBITMQ_NODES instead: scripts/deploy/lib/rabbitmq_cluster.sh.)
 on_host() {
 	local host=$1
 	shift
@@ -79,7 +79,7 @@ export -f on_host
 
 # stop_host_services HOST: its PM2 apps, RabbitMQ node and PostgreSQL, stopped in order.
 stop_host_services() {
-	on_host "$1" bash -c 'source scripts/deploy/env.sh; source scripts/deploy/stack.sh; load_env;
+	on_host "$1" bash -c 'source scripts/deploy/lib/env.sh; source tests/lib/stack.sh; load_env;
 		rabbit_url_parts; private_rabbit_env; private_stack_down' >/dev/null 2>&1 || true
 }
 

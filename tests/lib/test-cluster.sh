@@ -6,7 +6,7 @@
 # nodes under load; the table at the end says what each failure cost. Everything is
 # removed on exit, failed or not.
 set -euo pipefail
-source "$(dirname "$0")/../../scripts/deploy/env.sh"
+source "$(dirname "$0")/../../scripts/deploy/lib/env.sh"
 source "$PROJECT_ROOT/tests/lib/tally.sh"
 source "$PROJECT_ROOT/tests/lib/hosts.sh"
 hold_netns_lock "$@"

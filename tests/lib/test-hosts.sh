@@ -5,7 +5,7 @@
 # home under a private folder), then tests/hosts/ runs against the gateway's address
 # from outside. Everything is removed on exit, failed or not.
 set -euo pipefail
-source "$(dirname "$0")/../../scripts/deploy/env.sh"
+source "$(dirname "$0")/../../scripts/deploy/lib/env.sh"
 source "$PROJECT_ROOT/tests/lib/tally.sh"
 source "$PROJECT_ROOT/tests/lib/hosts.sh"
 hold_netns_lock "$@"

@@ -4,8 +4,8 @@
 # and stops on exit. It never touches what `make run` started.
 # Usage: tests/lib/test.sh [bats files or folders...]  (default: tests/e2e)
 set -euo pipefail
-source "$(dirname "$0")/../../scripts/deploy/env.sh"
-source "$PROJECT_ROOT/scripts/deploy/stack.sh"
+source "$(dirname "$0")/../../scripts/deploy/lib/env.sh"
+source "$PROJECT_ROOT/tests/lib/stack.sh"
 source "$PROJECT_ROOT/tests/lib/tally.sh"
 
 private_stack_env test

@@ -22,10 +22,10 @@
 # Beside it: load.sh (the clients), hostile.sh (the hostile bodies), faults.sh (the
 # schedule and the faults), report.sh and classify.awk (the verdicts and the table).
 set -euo pipefail
-# shellcheck source=scripts/deploy/env.sh
-source "$(dirname "$0")/../../scripts/deploy/env.sh"
-# shellcheck source=scripts/deploy/stack.sh
-source "$PROJECT_ROOT/scripts/deploy/stack.sh"
+# shellcheck source=scripts/deploy/lib/env.sh
+source "$(dirname "$0")/../../scripts/deploy/lib/env.sh"
+# shellcheck source=tests/lib/stack.sh
+source "$PROJECT_ROOT/tests/lib/stack.sh"
 # rss_kb
 # shellcheck source=scripts/bench/resources.sh
 source "$PROJECT_ROOT/scripts/bench/resources.sh"

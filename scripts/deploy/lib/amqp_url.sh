@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced (by env.sh and stack.sh): RABBITMQ_URL taken apart and put back together.
+# Sourced (by env.sh and rabbitmq.sh): RABBITMQ_URL taken apart and put back together.
 
 # rabbit_url_parts: sets AMQP_SCHEME AMQP_USER AMQP_PASS AMQP_HOST AMQP_PORT AMQP_VHOST
 # from RABBITMQ_URL (its first URL, when it lists one per broker node), percent-decoded.

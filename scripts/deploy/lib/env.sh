@@ -4,10 +4,10 @@
 # ENV_FILE names another settings file than the repository's .env (the three-host test
 # gives all its hosts one, as Vagrant gives its VMs the synced .env).
 
-PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 export PROJECT_ROOT
 export ENV_FILE=${ENV_FILE:-$PROJECT_ROOT/.env}
-source "$PROJECT_ROOT/scripts/deploy/amqp_url.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/amqp_url.sh"
 
 # NAME -> value of what load_env took from .env or .env.example or derived (see pm2_).
 declare -gA ENV_FILE_VALUES=()
@@ -23,6 +23,7 @@ export_default() {
 		return 0
 	fi
 	export "$1=$2"
+	# shellcheck disable=SC2034 # pm2_ (lib/pm2.sh) reads it
 	ENV_FILE_VALUES[$1]=$2
 }
 
@@ -102,6 +103,7 @@ refuse_default_secrets() {
 # derive_value NAME VALUE: exports NAME=VALUE as if .env said so (pm2_ leaves it out).
 derive_value() {
 	export "$1=$2"
+	# shellcheck disable=SC2034 # pm2_ (lib/pm2.sh) reads it
 	ENV_FILE_VALUES[$1]=$2
 }
 
@@ -135,11 +137,6 @@ inventory_backend_addrs() {
 	done < <(list_words "$INVENTORY_FCGI_ADDR")
 }
 
-# INVENTORY_FCGI_ADDR lists every inventory address the gateway balances over; an
-# inventory host listens on INVENTORY_LISTEN_ADDR, by default the list's first entry.
-# INVENTORY_FCGI_HOST and INVENTORY_FCGI_PORT are its parts when it is host:port.
-# derive_env runs again after a caller changes INVENTORY_FCGI_ADDR: a derived
-# INVENTORY_LISTEN_ADDR follows the list, a configured one stays.
 # RABBITMQ_ADDR (host:port), set by provisioning from BILLING_HOST and by the private
 # stacks, moves RABBITMQ_URL to that address; otherwise RABBITMQ_NODES (the broker
 # cluster's nodes) makes it one URL per node. Each app derives the URL itself, so the
@@ -147,17 +144,6 @@ inventory_backend_addrs() {
 # RABBITMQ_QUEUE_TYPE says otherwise.
 derive_env() {
 	local nodes
-	if [ "${INVENTORY_LISTEN_ADDR-}" = "${DERIVED_LISTEN_ADDR-unset}" ]; then
-		unset INVENTORY_LISTEN_ADDR
-	fi
-	export_default INVENTORY_LISTEN_ADDR "${INVENTORY_FCGI_ADDR%%,*}"
-	DERIVED_LISTEN_ADDR=${ENV_FILE_VALUES[INVENTORY_LISTEN_ADDR]-unset}
-	if [[ $INVENTORY_LISTEN_ADDR == unix:* ]]; then
-		unset INVENTORY_FCGI_HOST INVENTORY_FCGI_PORT
-	else
-		derive_value INVENTORY_FCGI_HOST "${INVENTORY_LISTEN_ADDR%:*}"
-		derive_value INVENTORY_FCGI_PORT "${INVENTORY_LISTEN_ADDR##*:}"
-	fi
 	mapfile -t nodes < <(list_words "${RABBITMQ_NODES:-}")
 	if [ -n "${RABBITMQ_ADDR:-}" ]; then
 		nodes=("${RABBITMQ_ADDR%:*}")
@@ -184,31 +170,4 @@ load_env() {
 	export RUN_DIR=${RUN_DIR:-$PROJECT_ROOT/.run}
 	export BUILD_DIR=${BUILD_DIR:-$PROJECT_ROOT/build/release}
 	export PM2=${PM2:-$PROJECT_ROOT/scripts/node_modules/.bin/pm2}
-}
-
-# app_user APP: the unprivileged system user a daemon runs as (created by provisioning).
-app_user() {
-	case $1 in
-	inventory_app) echo inventory ;;
-	billing_app) echo billing ;;
-	*) echo "no system user for $1" >&2; return 1 ;;
-	esac
-}
-
-# pm2_ ARGS...: PM2 without the values that came from .env unchanged, so that every app
-# reads .env afresh each time it starts (app.sh, gateway.sh) and no password from it is
-# kept in PM2's process list or dump. What the caller set itself (a test's private
-# ports, a VM's hosts) still reaches the apps, except a password: PM2 would store it,
-# so that is refused (put it in ENV_FILE).
-pm2_() {
-	local name unset=()
-	for name in $(compgen -e); do
-		if [ "${ENV_FILE_VALUES[$name]+set}" ] && [ "${!name}" = "${ENV_FILE_VALUES[$name]}" ]; then
-			unset+=(-u "$name")
-		elif is_secret "$name" || [ "$name" = RABBITMQ_URL ]; then
-			echo "pm2_: $name is set outside $ENV_FILE; PM2 would store it" >&2
-			return 1
-		fi
-	done
-	env "${unset[@]}" "$PM2" "$@"
 }

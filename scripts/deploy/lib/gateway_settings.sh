@@ -42,7 +42,8 @@ inventory_backends() {
 
 # The publisher's environment: lighttpd passes only these (and PATH) to the programs it
 # spawns, so a reload hands the new values to the new publisher. It answers /api/health
-# too, asking each inventory backend (INVENTORY_FCGI_ADDR, written out).
+# too, asking each inventory backend: HEALTH_INVENTORY_ADDRS is the gateway's own list
+# (INVENTORY_FCGI_ADDR) written out, one address per backend.
 PUBLISHER_ENV=(RABBITMQ_URL RABBITMQ_QUEUE_TYPE QUEUE_NAME REQUEST_BODY_MAX_KB BILLING_CONFIRM_TIMEOUT_MS
 	BILLING_PUBLISHER_THREADS)
 
@@ -64,11 +65,11 @@ gateway_settings() {
 		[ -n "${!name-}" ] || continue
 		echo "    \"$name\" => $(lighttpd_string "$name"),"
 	done
-	echo "    \"INVENTORY_FCGI_ADDR\" => $(lighttpd_string inventory_backend_list),"
+	echo "    \"HEALTH_INVENTORY_ADDRS\" => $(lighttpd_string inventory_backend_list),"
 	echo ")"
 }
 
-# conn_limit_settings: GATEWAY_MAX_CONNS_PER_IP for scripts/deploy/conn_limit.lua, which
+# conn_limit_settings: GATEWAY_MAX_CONNS_PER_IP for scripts/gateway/conn_limit.lua, which
 # lighttpd runs first for every request (0: no limit).
 conn_limit_settings() {
 	if [[ ! ${GATEWAY_MAX_CONNS_PER_IP-} =~ ^[0-9]+$ ]]; then
