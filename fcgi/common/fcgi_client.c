@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "monotonic.h"
 
 /* The FastCGI 1.0 record types and role this client uses. */
@@ -23,7 +24,6 @@ enum { FCGI_BEGIN_REQUEST = 1, FCGI_END_REQUEST = 3, FCGI_PARAMS = 4, FCGI_STDIN
 #define FCGI_REQUEST_ID 1
 #define PARAMS_MAX 4096       /* the encoded parameters: a few short ones */
 #define HEAD_MAX 2048         /* the answer's headers: enough to find Status: */
-#define UNIX_PREFIX "unix:"
 
 /* Waits until fd is ready for events or the deadline passes; 0 ready, -1 timed out. */
 static int wait_ready(int fd, short events, long long deadline)
@@ -76,43 +76,31 @@ static int open_connected(const struct sockaddr *sa, socklen_t salen, long long 
 	return -1;
 }
 
-/* A connection to "unix:PATH", or -1 with why set. */
-static int connect_unix(const char *addr, long long deadline, char *why, size_t why_size)
-{
-	const char *path = addr + strlen(UNIX_PREFIX);
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(why, why_size, "%s: the path is too long", addr);
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	return open_connected((struct sockaddr *)&sun, sizeof(sun), deadline, addr, why, why_size);
-}
-
-/* A non-blocking connection to "host:port" or "unix:PATH", or -1 with why set. */
+/* A non-blocking connection to addr (address.h), or -1 with why set. */
 static int connect_by(const char *addr, long long deadline, char *why, size_t why_size)
 {
-	const char *colon = strrchr(addr, ':'), *start = addr;
 	struct addrinfo hints = {0}, *res = NULL;
-	char host[256];
-	size_t hlen = colon ? (size_t)(colon - addr) : 0;
+	struct address a;
+	char bad[96];
 	int fd, rc;
 
-	if (strncmp(addr, UNIX_PREFIX, strlen(UNIX_PREFIX)) == 0)
-		return connect_unix(addr, deadline, why, why_size);
-	if (hlen >= 2 && addr[0] == '[' && addr[hlen - 1] == ']') {
-		start++;
-		hlen -= 2;                         /* "[v6]:port" */
-	}
-	if (hlen == 0 || hlen >= sizeof(host)) {
-		snprintf(why, why_size, "%s is not host:port", addr);
+	if (address_parse(addr, &a, bad, sizeof(bad)) != 0) {
+		snprintf(why, why_size, "%s: %s", addr, bad);
 		return -1;
 	}
-	memcpy(host, start, hlen);
-	host[hlen] = '\0';
+	if (a.is_unix) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+		memcpy(sun.sun_path, a.path, sizeof(a.path));
+		return open_connected((struct sockaddr *)&sun, sizeof(sun), deadline, addr, why,
+				      why_size);
+	}
+	if (a.host[0] == '\0') {
+		snprintf(why, why_size, "%s: no host to connect to", addr);
+		return -1;
+	}
 	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(host, colon + 1, &hints, &res);
+	rc = getaddrinfo(a.host, a.port, &hints, &res);
 	if (rc != 0) {
 		snprintf(why, why_size, "%s: %s", addr, gai_strerror(rc));
 		return -1;

@@ -13,13 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "log.h"
 #include "monotonic.h"
 
 #define LISTEN_BACKLOG 1024
 #define TCP_LISTEN_STATE 0x0A     /* TCP_LISTEN as /proc/net/tcp prints it */
 #define SIBLING_POLL_MS 10
-#define UNIX_PREFIX "unix:"
 #define UNIX_ACCEPTCON_FLAG 0x10000  /* __SO_ACCEPTCON: a listening socket in /proc/net/unix */
 /*
  * A sibling on a unix socket that has listened this long is used by the gateway: lighttpd
@@ -57,7 +57,7 @@ static int unix_listener_open(const char *path)
 	int fd, n;
 
 	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s.%ld", path, (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof(sun.sun_path) || strlen(path) >= sizeof(own_unix.path)) {
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path)) {
 		log_warnx("listen address unix:%s: the path is too long", path);
 		return -1;
 	}
@@ -99,33 +99,22 @@ int listener_is_unix(int fd)
 
 int listener_open(const char *addr)
 {
-	char host[256];
-	const char *colon = strrchr(addr, ':');
 	struct addrinfo hints = {0}, *res = NULL, *ai;
-	size_t hlen;
+	struct address a;
+	char why[96];
 	int fd = -1, rc, one = 1;
 
-	if (strncmp(addr, UNIX_PREFIX, strlen(UNIX_PREFIX)) == 0)
-		return unix_listener_open(addr + strlen(UNIX_PREFIX));
-	if (colon == NULL || colon[1] == '\0') {
-		log_warnx("listen address %s: expected host:port", addr);
+	if (address_parse(addr, &a, why, sizeof(why)) != 0) {
+		log_warnx("listen address %s: %s", addr, why);
 		return -1;
 	}
-	hlen = (size_t)(colon - addr);
-	if (hlen >= 2 && addr[0] == '[' && addr[hlen - 1] == ']') {
-		addr++;
-		hlen -= 2;
-	}
-	if (hlen >= sizeof(host)) {
-		log_warnx("listen address %s: host too long", addr);
-		return -1;
-	}
-	memcpy(host, addr, hlen);
-	host[hlen] = '\0';
+	if (a.is_unix)
+		return unix_listener_open(a.path);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
-	rc = getaddrinfo(hlen && strcmp(host, "*") != 0 ? host : NULL, colon + 1, &hints, &res);
+	rc = getaddrinfo(a.host[0] != '\0' && strcmp(a.host, "*") != 0 ? a.host : NULL, a.port,
+			 &hints, &res);
 	if (rc != 0) {
 		log_warnx("listen address %s: %s", addr, gai_strerror(rc));
 		return -1;
