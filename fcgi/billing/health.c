@@ -48,10 +48,14 @@ static struct {
 	struct health_result last;
 } health = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-/* Splits INVENTORY_FCGI_ADDR (host:port, comma- or space-separated) into the backends. */
+/*
+ * Splits HEALTH_INVENTORY_ADDRS into the backends: the gateway's inventory backends
+ * written out (host:port or unix:PATH, an instance's own socket), comma- or
+ * space-separated.
+ */
 static int read_backends(struct health_result *res)
 {
-	const char *list = env_str("INVENTORY_FCGI_ADDR", "");
+	const char *list = env_str("HEALTH_INVENTORY_ADDRS", "");
 
 	res->nbackends = 0;
 	while (*list != '\0') {
@@ -59,7 +63,7 @@ static int read_backends(struct health_result *res)
 
 		if (len > 0) {
 			if (res->nbackends == BACKENDS_MAX || len >= ADDR_MAX) {
-				log_warnx("INVENTORY_FCGI_ADDR: at most %d addresses of up to %d "
+				log_warnx("HEALTH_INVENTORY_ADDRS: at most %d addresses of up to %d "
 					  "characters", BACKENDS_MAX, ADDR_MAX - 1);
 				return -1;
 			}

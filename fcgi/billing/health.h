@@ -16,7 +16,7 @@
 #include "../common/http.h"
 
 /*
- * Reads INVENTORY_FCGI_ADDR, RABBITMQ_URL (one or more nodes), RABBITMQ_QUEUE_TYPE and
+ * Reads HEALTH_INVENTORY_ADDRS, RABBITMQ_URL (one or more nodes), RABBITMQ_QUEUE_TYPE and
  * QUEUE_NAME. 0, or -1 after logging.
  */
 int health_init(void);

@@ -85,9 +85,28 @@ static int spawned_with_socket(void)
 	return getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening;
 }
 
+/*
+ * This instance's address for the app's: listener_instance_address with PM2's instance
+ * number. A NODE_APP_INSTANCE that is no such number stops the program.
+ */
+static const char *instance_address(const struct fcgi_app *app, const char *addr, char *out,
+				    size_t size)
+{
+	const char *text = env_str("NODE_APP_INSTANCE", NULL);
+	int n = listener_instance_parse(text);
+
+	if (n < 0)
+		fatalx("NODE_APP_INSTANCE=%.40s: expected PM2's instance number, 0 to %d", text,
+		       LISTENER_INSTANCE_MAX);
+	if (listener_instance_address(addr, n, out, size) != 0)
+		fatalx("%s: the address is too long", app->listen_var);
+	return out;
+}
+
 int fcgi_server_run(const struct fcgi_app *app, int threads)
 {
 	const char *listen_addr = NULL;    /* NULL: the socket on fd 0 */
+	char own_addr[512];
 	struct worker_thread *pool;
 	sigset_t handled;
 	int listen_fd = 0, started = 0, sig = 0;
@@ -99,6 +118,8 @@ int fcgi_server_run(const struct fcgi_app *app, int threads)
 			listen_addr = env_str(app->listen_var, app->listen_default);
 		if (listen_addr == NULL)
 			return serve_cgi(app);
+		if (app->per_instance_socket)
+			listen_addr = instance_address(app, listen_addr, own_addr, sizeof(own_addr));
 	}
 
 	/*

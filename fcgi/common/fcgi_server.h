@@ -11,10 +11,17 @@ struct fcgi_app {
 	const char *name;
 	/*
 	 * Where the daemon listens when no web server handed it a socket: the environment
-	 * variable holding "host:port", and the address when that is unset (NULL: none).
+	 * variable holding "host:port" or "unix:PATH" (address.h), and the address when that
+	 * is unset (NULL: none).
 	 */
 	const char *listen_var;
 	const char *listen_default;
+	/*
+	 * Set for a program PM2 runs as several instances on one host: on "unix:PATH"
+	 * instance N (NODE_APP_INSTANCE, 0 when unset) listens on PATH-N, a socket of its
+	 * own (listener.h); "host:port" is shared as it is.
+	 */
+	int per_instance_socket;
 	/* Per-thread state (a database or broker connection), made in the thread that uses it. */
 	void *(*worker_new)(void);
 	void (*worker_free)(void *worker);
@@ -27,7 +34,8 @@ struct fcgi_app {
  *    the environment says, since lighttpd hands its children its whole environment;
  * 2. GATEWAY_INTERFACE is set (a web server ran it as CGI): the one request in environ,
  *    on stdin and stdout;
- * 3. app->listen_var, or else app->listen_default, names an address: FastCGI there;
+ * 3. app->listen_var, or else app->listen_default, names an address: FastCGI there
+ *    (this instance's own, with per_instance_socket);
  * 4. otherwise plain CGI, as in 2.
  * Returns the process exit status.
  */

@@ -97,6 +97,31 @@ int listener_is_unix(int fd)
 	return fd >= 0 && fd == own_unix.fd;
 }
 
+int listener_instance_parse(const char *text)
+{
+	int n = 0;
+
+	for (const char *p = text != NULL ? text : ""; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		n = n * 10 + (*p - '0');
+		if (n > LISTENER_INSTANCE_MAX)
+			return -1;
+	}
+	return n;
+}
+
+int listener_instance_address(const char *addr, int n, char *out, size_t size)
+{
+	int len;
+
+	if (strncmp(addr, ADDRESS_UNIX_PREFIX, strlen(ADDRESS_UNIX_PREFIX)) == 0)
+		len = snprintf(out, size, "%s-%d", addr, n);
+	else
+		len = snprintf(out, size, "%s", addr);
+	return len >= 0 && (size_t)len < size ? 0 : -1;
+}
+
 int listener_open(const char *addr)
 {
 	struct addrinfo hints = {0}, *res = NULL, *ai;
@@ -217,7 +242,7 @@ static long long socket_age_ms(const char *path)
 
 /*
  * The siblings of an instance listening on PATH-N are the instances listening on PATH-M
- * (scripts/deploy/app.sh names them so). /proc/net/unix lists each listening socket by
+ * (listener_instance_address names them so). /proc/net/unix lists each listening socket by
  * the name it was bound to, PATH-M.PID before the rename. Returns 1 when one of them has
  * listened for UNIX_SETTLED_MS, 0 when some listen but none that long, -1 when none.
  */

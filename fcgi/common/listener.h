@@ -14,6 +14,24 @@
 #ifndef COMMON_LISTENER_H
 #define COMMON_LISTENER_H
 
+#include <stddef.h>
+
+/* The highest instance number a program takes from PM2 (NODE_APP_INSTANCE). */
+#define LISTENER_INSTANCE_MAX 999
+
+/*
+ * An instance number as PM2 writes it: digits only, at most LISTENER_INSTANCE_MAX; NULL
+ * or "" is 0. -1 for anything else.
+ */
+int listener_instance_parse(const char *text);
+
+/*
+ * Where instance n listens when every instance needs an address of its own: "unix:PATH-n"
+ * for "unix:PATH"; any other addr as it is, since a TCP port is shared. 0, or -1 when
+ * that does not fit in size.
+ */
+int listener_instance_address(const char *addr, int n, char *out, size_t size);
+
 /*
  * Binds and listens on "host:port" ("[v6]:port", "*:port") or "unix:PATH"; -1 on
  * failure (logged).

@@ -40,8 +40,9 @@ int main(void)
 {
 	static const struct fcgi_app app = {
 		.name = "inventory_app",
-		.listen_var = "INVENTORY_FCGI_ADDR",
-		.listen_default = "127.0.0.1:9000",
+		.listen_var = "INVENTORY_LISTEN_ADDR",
+		.listen_default = "unix:/run/movies/inventory.sock",
+		.per_instance_socket = 1,           /* PM2 runs several: PATH-N each */
 		.worker_new = inventory_new,
 		.worker_free = inventory_free,
 		.handle = inventory_handle,

@@ -1,6 +1,7 @@
 /*
  * Unit tests for the small shared helpers of fcgi/common: socket addresses as settings
- * write them (address.h), hex digits (hex.h) and the monotonic clock (monotonic.h).
+ * write them (address.h), an instance's own address (listener.h), hex digits (hex.h)
+ * and the monotonic clock (monotonic.h).
  * Prints "N passed, N failed" last; exits non-zero when anything failed.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -11,6 +12,7 @@
 
 #include "common/address.h"
 #include "common/hex.h"
+#include "common/listener.h"
 #include "common/monotonic.h"
 
 #include "check.h"
@@ -100,6 +102,47 @@ static void test_address(void)
 	      strcmp(a.port, "80") == 0);
 }
 
+/* 1 when instance n of addr listens on want. */
+static int instance_is(const char *addr, int n, const char *want)
+{
+	char out[128];
+
+	if (listener_instance_address(addr, n, out, sizeof(out)) != 0 || strcmp(out, want) != 0) {
+		printf("  %s instance %d: \"%s\", want \"%s\"\n", addr, n, out, want);
+		return 0;
+	}
+	return 1;
+}
+
+static void test_instance(void)
+{
+	char small[10];
+
+	CHECK(listener_instance_parse(NULL) == 0);
+	CHECK(listener_instance_parse("") == 0);
+	CHECK(listener_instance_parse("0") == 0);
+	CHECK(listener_instance_parse("1") == 1);
+	CHECK(listener_instance_parse("17") == 17);
+	CHECK(listener_instance_parse("999") == LISTENER_INSTANCE_MAX);
+	CHECK(listener_instance_parse("1000") == -1);
+	CHECK(listener_instance_parse("99999999999999999999") == -1);
+	CHECK(listener_instance_parse("-1") == -1);
+	CHECK(listener_instance_parse("+1") == -1);
+	CHECK(listener_instance_parse(" 1") == -1);
+	CHECK(listener_instance_parse("1 ") == -1);
+	CHECK(listener_instance_parse("1a") == -1);
+	CHECK(listener_instance_parse("0x1") == -1);
+	CHECK(listener_instance_parse("\xd9\xa1") == -1);   /* ARABIC-INDIC DIGIT ONE */
+
+	CHECK(instance_is("unix:/run/movies/inventory.sock", 0, "unix:/run/movies/inventory.sock-0"));
+	CHECK(instance_is("unix:/run/movies/inventory.sock", 12, "unix:/run/movies/inventory.sock-12"));
+	CHECK(instance_is("127.0.0.1:9000", 3, "127.0.0.1:9000"));      /* a shared port */
+	CHECK(instance_is("[::1]:9000", 1, "[::1]:9000"));
+	CHECK(listener_instance_address("unix:/a.sock", 1, small, sizeof(small)) == -1);
+	CHECK(listener_instance_address("unix:/a", 1, small, sizeof(small)) == 0 &&
+	      strcmp(small, "unix:/a-1") == 0);                          /* exactly fits */
+}
+
 static void test_hex(void)
 {
 	const uint8_t bytes[] = { 0x00, 0x01, 0x7f, 0x80, 0xab, 0xff };
@@ -135,6 +178,7 @@ static void test_monotonic(void)
 int main(void)
 {
 	test_address();
+	test_instance();
 	test_hex();
 	test_monotonic();
 	printf("%d passed, %d failed\n", passed, failed);
