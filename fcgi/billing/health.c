@@ -267,14 +267,11 @@ int health_answer(const struct http_req *r)
 		http_body_begin(&b, r, 200, "application/json", "Cache-Control: no-store\r\n");
 		http_body_add_str(&b, "{\"status\":\"up\",");
 	} else {
-		http_body_begin(&b, r, 503, "application/problem+json",
-				"Cache-Control: no-store\r\nRetry-After: 1\r\n");
 		for (int i = 0; i < ndown; i++)
 			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), " %s",
 				 down[i]);
-		http_body_add_str(&b, "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\","
-				  "\"status\":503");
-		add_pair(&b, ",", "detail", detail);
+		http_problem_begin(&b, r, 503, "Cache-Control: no-store\r\nRetry-After: 1\r\n",
+				   detail);
 		http_body_add_str(&b, ",\"down\":[");
 		for (int i = 0; i < ndown; i++) {
 			http_body_add_str(&b, i > 0 ? "," : "");
@@ -283,6 +280,8 @@ int health_answer(const struct http_req *r)
 		http_body_add_str(&b, "],");
 	}
 	add_parts(&b, &res, inventory_up, database_up);
+	if (ndown > 0)
+		return http_problem_end(&b);
 	http_body_add_str(&b, "}");
 	return http_body_end(&b);
 }

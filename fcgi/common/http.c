@@ -241,24 +241,35 @@ static void add_json_cstring(struct http_body *b, const char *s)
 	http_body_add_json_string(b, s, strlen(s));
 }
 
+void http_problem_begin(struct http_body *b, const struct http_req *r, int status,
+			const char *extra_headers, const char *detail)
+{
+	http_body_begin(b, r, status, "application/problem+json", extra_headers);
+	http_body_add_str(b, "{\"type\":\"about:blank\",\"title\":");
+	add_json_cstring(b, http_reason(status));
+	http_body_add_str(b, ",\"status\":");
+	http_body_add_int(b, status);
+	http_body_add_str(b, ",\"detail\":");
+	add_json_cstring(b, detail);
+}
+
+int http_problem_end(struct http_body *b)
+{
+	http_body_add_str(b, "}");
+	return http_body_end(b);
+}
+
 int http_problem(const struct http_req *r, int status, const char *extra_headers,
 		 const char *field, const char *detail)
 {
 	struct http_body b;
 
-	http_body_begin(&b, r, status, "application/problem+json", extra_headers);
-	http_body_add_str(&b, "{\"type\":\"about:blank\",\"title\":");
-	add_json_cstring(&b, http_reason(status));
-	http_body_add_str(&b, ",\"status\":");
-	http_body_add_int(&b, status);
-	http_body_add_str(&b, ",\"detail\":");
-	add_json_cstring(&b, detail);
+	http_problem_begin(&b, r, status, extra_headers, detail);
 	if (field != NULL) {
 		http_body_add_str(&b, ",\"field\":");
 		add_json_cstring(&b, field);
 	}
-	http_body_add_str(&b, "}");
-	return http_body_end(&b);
+	return http_problem_end(&b);
 }
 
 /* Percent-decodes src[0..len) into out; -1 on a bad escape or when out is too small. */

@@ -79,6 +79,16 @@ int http_client_gone(const struct http_req *r);
 int http_problem(const struct http_req *r, int status, const char *extra_headers,
 		 const char *field, const char *detail);
 
+/*
+ * A problem with members of the caller's own, written in three steps: http_problem_begin
+ * writes type, title, status and detail and leaves the object open; the caller adds its
+ * members, each starting with ','; http_problem_end closes the object and sends it,
+ * returning the status sent.
+ */
+void http_problem_begin(struct http_body *b, const struct http_req *r, int status,
+			const char *extra_headers, const char *detail);
+int http_problem_end(struct http_body *b);
+
 /* The reason phrase for a status code. */
 const char *http_reason(int status);
 

@@ -14,11 +14,10 @@ int inventory_health(struct inventory *inv, const struct http_req *r)
 		return http_problem(r, 405, "Allow: GET, HEAD\r\n", NULL,
 				    "the health check is read-only");
 	if (db_ping(inv->db, DB_PING_TIMEOUT_MS) != 0) {
-		http_body_begin(&b, r, 503, "application/problem+json", "Cache-Control: no-store\r\n");
-		http_body_add_str(&b, "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\","
-				  "\"status\":503,\"detail\":\"the movie database does not answer\","
-				  "\"database\":\"down\"}");
-		return http_body_end(&b);
+		http_problem_begin(&b, r, 503, "Cache-Control: no-store\r\n",
+				   "the movie database does not answer");
+		http_body_add_str(&b, ",\"database\":\"down\"");
+		return http_problem_end(&b);
 	}
 	http_body_begin(&b, r, 200, "application/json", "Cache-Control: no-store\r\n");
 	http_body_add_str(&b, "{\"status\":\"up\",\"database\":\"up\"}");

@@ -326,6 +326,16 @@ static void send_problem_405(const struct http_req *r)
 	http_problem(r, 405, "Allow: GET, HEAD, POST, DELETE\r\n", NULL, "PATCH is not supported");
 }
 
+/* A problem with members of its own, as the health checks send. */
+static void send_problem_members(const struct http_req *r)
+{
+	struct http_body b;
+
+	http_problem_begin(&b, r, 503, "Retry-After: 1\r\n", "down: \"queue\"");
+	http_body_add_str(&b, ",\"down\":[\"queue\"]");
+	http_problem_end(&b);
+}
+
 static void send_created(const struct http_req *r)
 {
 	struct http_body b;
@@ -397,6 +407,20 @@ static void test_problem(void)
 	CHECK(strncmp(out, "Status: 405 Method Not Allowed\r\n", 32) == 0);
 	CHECK(reply_header(out, "Allow", h, sizeof(h)) &&
 	      strcmp(h, "GET, HEAD, POST, DELETE") == 0);
+	free(out);
+
+	/* begin and end around members of the caller's own */
+	out = capture(send_problem_members, &r, &len);
+	CHECK(strncmp(out, "Status: 503 Service Unavailable\r\n", 33) == 0);
+	CHECK(reply_header(out, "Content-Type", h, sizeof(h)) &&
+	      strcmp(h, "application/problem+json") == 0);
+	CHECK(reply_header(out, "Retry-After", h, sizeof(h)) && strcmp(h, "1") == 0);
+	body = reply_body(out);
+	CHECK(body && strcmp(body, "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\","
+			     "\"status\":503,\"detail\":\"down: \\\"queue\\\"\","
+			     "\"down\":[\"queue\"]}") == 0);
+	CHECK(reply_header(out, "Content-Length", h, sizeof(h)) && body &&
+	      strtoul(h, NULL, 10) == strlen(body));
 	free(out);
 }
 
