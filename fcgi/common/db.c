@@ -110,6 +110,20 @@ static void db_drop(struct db *db)
 	db->conn = NULL;
 }
 
+/* Drops a connection that failed; the next one that works is logged as a return. */
+static void db_down(struct db *db)
+{
+	db->was_down = 1;
+	db_drop(db);
+}
+
+/* A statement found the connection dead: says so, with what happens next, and drops it. */
+static void db_connection_lost(struct db *db, const char *next)
+{
+	log_warnx("database connection lost%s", next);
+	db_down(db);
+}
+
 /* Whether an idle connection is still open. Reading what the server sent while idle
  * reveals a closed one before a statement that must not be retried is sent on it; a
  * shutdown sends a notice and then EOF, which takes one read each. */
@@ -145,14 +159,12 @@ int db_ready(struct db *db)
 		if (!db->was_down)
 			log_warnx("database %s unavailable: %.*s", db->values[2] ? db->values[2] : "",
 				  db_msg_len(why), why);
-		db->was_down = 1;
-		db_drop(db);
+		db_down(db);
 		return -1;
 	}
 	PQsetNoticeProcessor(db->conn, db_notice, NULL);
 	if (db_prepare_all(db) != 0) {
-		db->was_down = 1;
-		db_drop(db);
+		db_down(db);
 		return -1;
 	}
 	if (db->was_down)
@@ -182,10 +194,7 @@ PGresult *db_exec(struct db *db, int index, const char *const *params, int retry
 		if (!db_lost(db, res))
 			return res;
 		PQclear(res);
-		log_warnx("database connection lost%s", retry_safe && attempt == 0 ?
-			  "; reconnecting" : "");
-		db->was_down = 1;
-		db_drop(db);
+		db_connection_lost(db, retry_safe && attempt == 0 ? "; reconnecting" : "");
 		if (!retry_safe)
 			return NULL;
 	}
@@ -207,9 +216,7 @@ PGresult *db_stream_first(struct db *db, int index, const char *const *params)
 		if (!db_lost(db, res))
 			return res;
 		PQclear(res);
-		log_warnx("database connection lost%s", attempt == 0 ? "; reconnecting" : "");
-		db->was_down = 1;
-		db_drop(db);
+		db_connection_lost(db, attempt == 0 ? "; reconnecting" : "");
 	}
 	return NULL;
 }
@@ -227,11 +234,8 @@ void db_stream_end(struct db *db)
 		return;
 	while ((res = PQgetResult(db->conn)) != NULL)
 		PQclear(res);
-	if (PQstatus(db->conn) != CONNECTION_OK) {
-		log_warnx("database connection lost while rows were read");
-		db->was_down = 1;
-		db_drop(db);
-	}
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		db_connection_lost(db, " while rows were read");
 }
 
 /* Waits for the answer to a query sent with PQsendQuery; 0 when it all came in time. */
@@ -260,8 +264,7 @@ int db_ping(struct db *db, int timeout_ms)
 	if (PQsendQuery(db->conn, "SELECT 1") != 1 || db_await(db->conn, timeout_ms) != 0) {
 		log_warnx("database %s did not answer a ping within %d ms",
 			  db->values[2] ? db->values[2] : "", timeout_ms);
-		db->was_down = 1;
-		db_drop(db);
+		db_down(db);
 		return -1;
 	}
 	while ((res = PQgetResult(db->conn)) != NULL) {
