@@ -26,7 +26,7 @@ if [ "$1" = inventory_app ] && [[ $INVENTORY_LISTEN_ADDR == unix:* ]]; then
 	inventory_socket_dir "${socket%/*}"
 fi
 # Each daemon's environment holds its own passwords only, and none the broker's cookie.
-unset RABBITMQ_ERLANG_COOKIE
+unset BROKER_ERLANG_COOKIE
 case $1 in
 inventory_app) unset POSTGRES_BILLING_PASSWORD RABBITMQ_URL ;;
 billing_app) unset POSTGRES_PASSWORD ;;

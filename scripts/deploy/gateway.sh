@@ -14,6 +14,6 @@ write_gateway_settings "$GATEWAY_SETTINGS"
 # lighttpd reads the passwords it needs from the settings file; plain CGI hands the
 # programs its own environment (cgi-bin/lighttpd-cgi.conf), so it keeps them. No
 # program needs the broker cluster's Erlang cookie.
-unset RABBITMQ_ERLANG_COOKIE
+unset BROKER_ERLANG_COOKIE
 [ -n "${GATEWAY_CONF:-}" ] || unset POSTGRES_PASSWORD POSTGRES_BILLING_PASSWORD RABBITMQ_URL
 exec lighttpd -D -f "${GATEWAY_CONF:-$PROJECT_ROOT/lighttpd.conf}" "$@"

@@ -37,6 +37,11 @@ out=$("$PROJECT_ROOT/tests/lint_openapi.sh" 2>&1) || true
 printf '%s\n' "$out" | tail -n 5
 count_line "$out"
 
+echo "== one default per setting (C, .env.example, docs)"
+out=$("$PROJECT_ROOT/tests/lint_defaults.sh" 2>&1) || true
+printf '%s\n' "$out" | tail -n 10
+count_line "$out"
+
 echo "== shellcheck"
 out=$("$PROJECT_ROOT/tests/lint_shell.sh" 2>&1) || true
 printf '%s\n' "$out" | tail -n 20

@@ -66,21 +66,36 @@ create_env_file() {
 
 # is_secret NAME: the variable holds a password or the broker cluster's Erlang cookie.
 is_secret() {
-	[[ $1 == *_PASSWORD || $1 == RABBITMQ_ERLANG_COOKIE ]]
+	[[ $1 == *_PASSWORD || $1 == BROKER_ERLANG_COOKIE ]]
 }
 
-# ensure_erlang_cookie: a .env written before the broker cluster existed gets a random
-# RABBITMQ_ERLANG_COOKIE of its own, appended (every host of a cluster must share
-# one .env, as the Vagrant VMs and the test's hosts do).
+# ensure_erlang_cookie: with RABBITMQ_NODES (a broker cluster), every node reads the one
+# BROKER_ERLANG_COOKIE of the hosts' shared .env: a .env without it gets a random one
+# appended. A single node keeps the cookie Debian made for it, and .env names none. A
+# .env of an older layout named it RABBITMQ_ERLANG_COOKIE, which RabbitMQ's own CLI reads
+# from the environment (so `set -a; . ./.env` broke rabbitmqctl): that line is renamed
+# in a cluster and dropped on a single node.
 ensure_erlang_cookie() {
-	local cookie
-	if [ ! -O "$ENV_FILE" ] || grep -q '^[[:space:]]*RABBITMQ_ERLANG_COOKIE=' "$ENV_FILE"; then
-		return 0
+	local cookie tmp
+	[ -O "$ENV_FILE" ] || return 0
+	if grep -q '^[[:space:]]*RABBITMQ_ERLANG_COOKIE=' "$ENV_FILE"; then
+		tmp=$(mktemp "$ENV_FILE.XXXXXX")
+		if [ -n "${RABBITMQ_NODES:-}" ]; then
+			sed 's/^\([[:space:]]*\)RABBITMQ_ERLANG_COOKIE=/\1BROKER_ERLANG_COOKIE=/' "$ENV_FILE" >"$tmp"
+		else
+			grep -v '^[[:space:]]*RABBITMQ_ERLANG_COOKIE=' "$ENV_FILE" >"$tmp" || true
+		fi
+		mv -f "$tmp" "$ENV_FILE"
+		echo "$ENV_FILE: RABBITMQ_ERLANG_COOKIE (a name rabbitmqctl reads) is now BROKER_ERLANG_COOKIE, in a cluster only" >&2
+		[ -z "${RABBITMQ_NODES:-}" ] || export_default BROKER_ERLANG_COOKIE "${RABBITMQ_ERLANG_COOKIE-}"
+		unset RABBITMQ_ERLANG_COOKIE
 	fi
+	[ -n "${RABBITMQ_NODES:-}" ] || return 0
+	grep -q '^[[:space:]]*BROKER_ERLANG_COOKIE=' "$ENV_FILE" && return 0
 	cookie=$(random_secret)
-	printf 'RABBITMQ_ERLANG_COOKIE=%s\n' "$cookie" >>"$ENV_FILE"
-	[ "${RABBITMQ_ERLANG_COOKIE-}" != "$SECRET_PLACEHOLDER" ] || derive_value RABBITMQ_ERLANG_COOKIE "$cookie"
-	echo "added a random RABBITMQ_ERLANG_COOKIE to $ENV_FILE" >&2
+	printf 'BROKER_ERLANG_COOKIE=%s\n' "$cookie" >>"$ENV_FILE"
+	[ -n "${BROKER_ERLANG_COOKIE-}" ] || derive_value BROKER_ERLANG_COOKIE "$cookie"
+	echo "added a random BROKER_ERLANG_COOKIE to $ENV_FILE" >&2
 }
 
 # refuse_default_secrets: fails when a password or the Erlang cookie is still

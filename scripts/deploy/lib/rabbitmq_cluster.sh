@@ -49,11 +49,11 @@ rabbit_cookie_file() {
 	fi
 }
 
-# rabbit_cookie_current: the cookie file holds RABBITMQ_ERLANG_COOKIE (always true
+# rabbit_cookie_current: the cookie file holds BROKER_ERLANG_COOKIE (always true
 # outside a cluster, where the node keeps the cookie it made itself).
 rabbit_cookie_current() {
 	rabbit_clustered || return 0
-	[ "$(cat "$(rabbit_cookie_file)" 2>/dev/null)" = "$RABBITMQ_ERLANG_COOKIE" ]
+	[ "$(cat "$(rabbit_cookie_file)" 2>/dev/null)" = "$BROKER_ERLANG_COOKIE" ]
 }
 
 # rabbit_install_cookie: writes the shared cookie into the cookie file, mode 400 (printf
@@ -64,7 +64,7 @@ rabbit_install_cookie() {
 	file=$(rabbit_cookie_file)
 	mkdir -p "$(dirname "$file")"
 	tmp=$(mktemp "$file.XXXXXX")
-	printf '%s' "$RABBITMQ_ERLANG_COOKIE" >"$tmp"
+	printf '%s' "$BROKER_ERLANG_COOKIE" >"$tmp"
 	chmod 400 "$tmp"
 	[ -n "${STACK_DIR:-}" ] || chown rabbitmq: "$tmp"
 	mv -f "$tmp" "$file"
