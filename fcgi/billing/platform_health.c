@@ -1,5 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
-#include "health.h"
+#include "platform_health.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -46,7 +46,7 @@ static struct {
 	struct broker_config cfg;
 	struct broker *broker;                 /* its own connection, short timeouts */
 	struct health_result last;
-} health = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} platform = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /*
  * Splits HEALTH_INVENTORY_ADDRS into the backends: the gateway's inventory backends
@@ -75,21 +75,21 @@ static int read_backends(struct health_result *res)
 	return 0;
 }
 
-int health_init(void)
+int platform_health_init(void)
 {
-	if (read_backends(&health.last) != 0 || broker_config_from_env(&health.cfg) != 0)
+	if (read_backends(&platform.last) != 0 || broker_config_from_env(&platform.cfg) != 0)
 		return -1;
 	/* Short limits: the check answers within about a second, one node or several. */
-	health.cfg.timeout_ms = BROKER_TIMEOUT_MS;
-	health.broker = broker_new(&health.cfg, 0);
+	platform.cfg.timeout_ms = BROKER_TIMEOUT_MS;
+	platform.broker = broker_new(&platform.cfg, 0);
 	return 0;
 }
 
-void health_free(void)
+void platform_health_free(void)
 {
-	broker_free(health.broker);
-	health.broker = NULL;
-	broker_config_free(&health.cfg);
+	broker_free(platform.broker);
+	platform.broker = NULL;
+	broker_config_free(&platform.cfg);
 }
 
 static void *check_backend(void *arg)
@@ -123,16 +123,16 @@ static void check_broker(struct health_result *res)
 
 	res->broker_up = res->queue_up = 0;
 	for (int attempt = 0; attempt < 2 && !res->queue_up; attempt++) {
-		if (broker_connect(health.broker) != 0) {
+		if (broker_connect(platform.broker) != 0) {
 			snprintf(res->broker_why, sizeof(res->broker_why), "RabbitMQ is unavailable");
 			return;
 		}
 		res->broker_up = 1;
-		if (broker_queue_stats(health.broker, &messages, &consumers, res->broker_why,
+		if (broker_queue_stats(platform.broker, &messages, &consumers, res->broker_why,
 				       sizeof(res->broker_why)) == 0)
 			res->queue_up = 1;
 		else
-			broker_disconnect(health.broker, 0);
+			broker_disconnect(platform.broker, 0);
 	}
 	res->messages = messages;
 	res->consumers = consumers;
@@ -172,15 +172,15 @@ static void run_checks(struct health_result *res)
 /* A copy of a result at most CACHE_MS old, checking afresh when needed. */
 static void current_result(struct health_result *out)
 {
-	if (pthread_mutex_lock(&health.lock) != 0) {
-		log_warnx("health: could not take the lock");
+	if (pthread_mutex_lock(&platform.lock) != 0) {
+		log_warnx("platform health: could not take the lock");
 		memset(out, 0, sizeof(*out));
 		return;
 	}
-	if (health.last.at_ms == 0 || monotonic_ms() - health.last.at_ms >= CACHE_MS)
-		run_checks(&health.last);
-	*out = health.last;
-	pthread_mutex_unlock(&health.lock);
+	if (platform.last.at_ms == 0 || monotonic_ms() - platform.last.at_ms >= CACHE_MS)
+		run_checks(&platform.last);
+	*out = platform.last;
+	pthread_mutex_unlock(&platform.lock);
 }
 
 static void add_pair(struct http_body *b, const char *sep, const char *key, const char *value)
@@ -227,7 +227,7 @@ static void add_parts(struct http_body *b, const struct health_result *res, int 
 		add_pair(b, ",", "detail", res->broker_why);
 	http_body_add_str(b, "},\"queue\":{");
 	add_pair(b, "", "status", res->broker_up ? up_down(res->queue_up) : "unknown");
-	add_pair(b, ",", "name", health.cfg.queue);
+	add_pair(b, ",", "name", platform.cfg.queue);
 	if (res->queue_up) {
 		http_body_add_str(b, ",\"messages\":");
 		http_body_add_int(b, (long long)res->messages);
@@ -238,7 +238,7 @@ static void add_parts(struct http_body *b, const struct health_result *res, int 
 	add_pair(b, ",", "checked_at", res->checked_at);
 }
 
-int health_answer(const struct http_req *r)
+int platform_health_answer(const struct http_req *r)
 {
 	const char *method = http_param(r, "REQUEST_METHOD");
 	const char *down[4];

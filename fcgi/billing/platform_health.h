@@ -10,8 +10,8 @@
  * check runs at a time in the process, so no rate of calls reaches the database or the
  * broker more than about once a second.
  */
-#ifndef BILLING_HEALTH_H
-#define BILLING_HEALTH_H
+#ifndef BILLING_PLATFORM_HEALTH_H
+#define BILLING_PLATFORM_HEALTH_H
 
 #include "../common/http.h"
 
@@ -19,13 +19,13 @@
  * Reads HEALTH_INVENTORY_ADDRS, RABBITMQ_URL (one or more nodes), RABBITMQ_QUEUE_TYPE and
  * QUEUE_NAME. 0, or -1 after logging.
  */
-int health_init(void);
-void health_free(void);
+int platform_health_init(void);
+void platform_health_free(void);
 
 /*
  * 200 application/json with one entry per part, or 503 problem+json whose "down" names
  * the parts that are down, with the same per-part detail. Returns the status sent.
  */
-int health_answer(const struct http_req *r);
+int platform_health_answer(const struct http_req *r);
 
 #endif

@@ -13,9 +13,9 @@
 #include "../common/json_body.h"
 #include "../common/log.h"
 #include "../common/request_id.h"
-#include "health.h"
 #include "message_id.h"
 #include "order.h"
+#include "platform_health.h"
 #include "publish.h"
 
 static struct broker_config broker_cfg;
@@ -134,7 +134,7 @@ static int publisher_handle(void *worker, const struct http_req *r)
 	char detail[64];
 
 	if (asked_for_health(r))
-		return health_answer(r);
+		return platform_health_answer(r);
 	if (path[0] != '\0' && strcmp(path, "/") != 0)
 		return http_problem(r, 404, NULL, NULL, "no such resource");
 	if (strcmp(method, "POST") != 0) {
@@ -159,10 +159,10 @@ int main(void)
 	log_init(app.name);
 	threads = (int)env_long("BILLING_PUBLISHER_THREADS", 32, 1, 256);
 	max_body = (size_t)env_long("REQUEST_BODY_MAX_KB", 64, 1, 16384) * 1024;
-	if (broker_config_from_env(&broker_cfg) != 0 || health_init() != 0)
+	if (broker_config_from_env(&broker_cfg) != 0 || platform_health_init() != 0)
 		return 1;
 	status = fcgi_server_run(&app, threads);
-	health_free();
+	platform_health_free();
 	broker_config_free(&broker_cfg);
 	return status;
 }

@@ -1,7 +1,7 @@
 /*
  * The client side of FastCGI, as small as one question needs: a request with no body to
  * a responder over TCP or a unix socket, within a deadline, keeping only the answer's HTTP status. The
- * billing publisher asks the inventory's health route with it (billing/health.c).
+ * billing publisher asks the inventory's health route with it (billing/platform_health.c).
  */
 #ifndef COMMON_FCGI_CLIENT_H
 #define COMMON_FCGI_CLIENT_H

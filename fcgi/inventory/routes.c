@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "health.h"
 #include "movie_input.h"
+#include "self_check.h"
 
 typedef int (*movie_handler)(struct inventory *, const struct http_req *, long long);
 
@@ -58,8 +58,8 @@ int routes_dispatch(struct inventory *inv, const struct http_req *r)
 	int on_item = parse_path(http_param(r, "PATH_INFO"), &id);
 	char detail[96];
 
-	if (strcmp(http_param(r, "SCRIPT_NAME"), INVENTORY_HEALTH_PATH) == 0)
-		return inventory_health(inv, r);
+	if (strcmp(http_param(r, "SCRIPT_NAME"), SELF_CHECK_SCRIPT_NAME) == 0)
+		return self_check_answer(inv, r);
 	if (on_item < 0)
 		return http_problem(r, 404, NULL, NULL, "no such resource");
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)

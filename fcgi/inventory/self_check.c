@@ -1,11 +1,11 @@
-#include "health.h"
+#include "self_check.h"
 
 #include <string.h>
 
-/* Well under the publisher's wait for the whole answer (billing/health.c). */
+/* Well under the publisher's wait for the whole answer (billing/platform_health.c). */
 #define DB_PING_TIMEOUT_MS 400
 
-int inventory_health(struct inventory *inv, const struct http_req *r)
+int self_check_answer(struct inventory *inv, const struct http_req *r)
 {
 	const char *method = http_param(r, "REQUEST_METHOD");
 	struct http_body b;
