@@ -142,7 +142,7 @@ const char *broker_reply_text(amqp_rpc_reply_t r, char *buf, size_t size)
 /*
  * Declares the durable queue and its dead-letter queue. The one declaration used by
  * publisher and consumer alike: RabbitMQ refuses (406) a redeclaration that differs.
- * Classic: no arguments, as before clusters. Quorum: x-queue-type quorum; such a queue
+ * Classic: no arguments. Quorum: x-queue-type quorum; such a queue
  * must be durable, neither exclusive nor auto-delete, as both kinds are declared here.
  */
 static int broker_declare_queues(amqp_connection_state_t conn, const struct broker_config *cfg)

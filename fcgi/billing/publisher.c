@@ -1,7 +1,8 @@
 /*
  * billing_publisher: POST /api/billing as a multi-threaded FastCGI program. It checks
  * an order, publishes it to RabbitMQ as a persistent message and answers 200 only
- * once the broker confirmed it. Each worker thread owns its AMQP connection.
+ * once the broker confirmed it. Each worker thread owns its AMQP connection. It also
+ * answers GET /api/health (platform_health.h).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>

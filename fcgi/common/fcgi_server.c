@@ -16,9 +16,10 @@
 #include "request_id.h"
 
 /*
- * On SIGTERM a daemon that is the last listener on its address keeps serving this long
- * for a replacement to bind (a rolling restart starts the next instance just before it
- * stops this one); with a sibling listening it stops accepting at once.
+ * On SIGTERM a daemon that is the last listener on its TCP address keeps serving this
+ * long for a replacement to bind (a rolling restart starts the previous instance's
+ * replacement just before it stops this one); with a sibling listening it stops
+ * accepting at once. A unix socket's stop has its own rule (listener.h).
  */
 #define SIBLING_WAIT_MS 800
 

@@ -31,7 +31,8 @@ struct fcgi_app {
 /*
  * Serves app the way the program was started, decided here and nowhere else:
  * 1. fd 0 is a listening socket (lighttpd's bin-path, spawn-fcgi): FastCGI on it, whatever
- *    the environment says, since lighttpd hands its children its whole environment;
+ *    the environment says, since a spawner may pass on its own (lighttpd does, unless
+ *    told which variables to copy);
  * 2. GATEWAY_INTERFACE is set (a web server ran it as CGI): the one request in environ,
  *    on stdin and stdout;
  * 3. app->listen_var, or else app->listen_default, names an address: FastCGI there

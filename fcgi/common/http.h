@@ -30,7 +30,7 @@ const char *http_param(const struct http_req *r, const char *name);
 
 /*
  * Reads the whole body into a NUL-terminated buffer the caller frees.
- * Returns 0, or the status to answer with (400, 411, 413, 500).
+ * Returns 0, or the status to answer with (400, 413, 500).
  */
 int http_read_body(const struct http_req *r, size_t max, char **body, size_t *len);
 

@@ -13,7 +13,7 @@
  * The check of the text, before json-c sees it. json-c's strict mode still takes single
  * quotes, leading zeros in some places, raw control characters, keys cut at \u0000 and
  * silently saturated integers, and it builds a tree of any shape; so the text is read
- * here once, by RFC 8259's grammar, with the limits above.
+ * here once, by RFC 8259's grammar, with the limits of json_input.h.
  */
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
@@ -285,7 +285,7 @@ static int scan_value(struct scan *s)
 	}
 }
 
-/* 0 when text is one object by the rules above, else -1 with s->status and s->err set. */
+/* 0 when text is one object by the rules above, else -1 with s->e filled in. */
 static int scan_text(struct scan *s, const char *text, size_t len, struct json_error *e)
 {
 	memset(s, 0, sizeof(*s));

@@ -17,9 +17,10 @@
 
 /* Why a text was refused, in words fit for a client. */
 struct json_error {
-	int status;           /* 400, 413 for more than JSON_MAX_VALUES values, 500 */
+	int status;           /* 400; 413 too large or over JSON_MAX_VALUES; 500 out of memory */
 	char field[64];       /* the top-level member whose value is at fault, or "" */
-	char detail[192];     /* starts with field when there is one, else with "the body" */
+	/* starts with field when there is one, else with "the body"; or "out of memory" */
+	char detail[192];
 };
 
 /*

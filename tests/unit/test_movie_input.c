@@ -1,5 +1,5 @@
 /*
- * Unit tests for the inventory's input validation: movie_input_parse, movie_id_parse,
+ * Unit tests for the inventory's input validation: movie_input_from_object, movie_id_parse,
  * and the JSON helpers they stand on (json_parse_object, utf8_length).
  * Prints "N passed, N failed" last; exits non-zero when anything failed.
  */
@@ -83,7 +83,7 @@ static char *object_with(const char *name, const char *value)
 	return s;
 }
 
-/* Expects body to be accepted; returns the parsed input (free it with movie_input_free). */
+/* Expects body to be accepted: 1 with in pointing into the parsed body (release_body frees it). */
 static int parse_ok(const char *body, size_t len, enum movie_mode mode, struct movie_input *in)
 {
 	const char *field = "unset", *detail = "unset";
