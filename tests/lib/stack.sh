@@ -30,6 +30,7 @@ private_stack_env() {
 	chmod 755 "$STACK_DIR"
 	export STACK_DIR
 	load_env
+	ensure_erlang_cookie
 	export API_GATEWAY_PORT=${TEST_GATEWAY_PORT:-18080} GATEWAY_BIND=127.0.0.1
 	# Like make run, the inventory is reached over unix sockets, or over TCP (as a
 	# remote host is) with TEST_INVENTORY_TRANSPORT=tcp.
