@@ -76,31 +76,85 @@ $(BUILD)/tests/%: tests/unit/%.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -Ifcgi $(LDFLAGS) -o $@ $< $(filter %.a,$^) $(LDLIBS)
 
-# make install [PREFIX=/usr/local] [DESTDIR=]: the three daemons go to $(SBINDIR), as PM2
-# and lighttpd start them, not users; what the gateway and provisioning read goes to
-# $(PKGDATADIR), laid out as in the repository so that the configs' paths under
-# PROJECT_ROOT hold with PROJECT_ROOT=$(PKGDATADIR).
-PREFIX     ?= /usr/local
-SBINDIR    ?= $(PREFIX)/sbin
-DATADIR    ?= $(PREFIX)/share
-PKGDATADIR ?= $(DATADIR)/movie-platform
-INSTALL    ?= install
-CGI_ENTRIES = $(filter-out %.conf,$(wildcard cgi-bin/*))
-ERROR_PAGES = scripts/gateway/errors
+# make install [PREFIX=/usr/local] [sysconfdir=$(PREFIX)/etc] [localstatedir=$(PREFIX)/var]
+#              [DESTDIR=]   (a Debian package: PREFIX=/usr sysconfdir=/etc localstatedir=/var)
+# installs a tree that runs without the repository or its build directory:
+#   $(SBINDIR)     inventory_app, billing_publisher, billing_app (PM2 and lighttpd start
+#                  them, not users)
+#   $(PKGDATADIR)  the installed tree's PROJECT_ROOT, laid out as in the repository, so
+#                  that every path under PROJECT_ROOT in the configs and scripts holds:
+#                  lighttpd.conf, .env.example (the defaults under .env), sql/, cgi-bin/,
+#                  docs/openapi.yaml, scripts/deploy/ (app.sh, gateway.sh, reload.sh,
+#                  status.sh, stop.sh, ecosystem.config.js, lib/), scripts/gateway/
+#                  (conn_limit.lua, errors/, api-docs/), Swagger UI's files that
+#                  lighttpd.conf serves (scripts/node_modules/swagger-ui-dist/), and two
+#                  written here: scripts/deploy/lib/installed.sh, which lib/env.sh reads
+#                  (BUILD_DIR=$(SBINDIR), ENV_FILE, RUN_DIR, PM2=pm2 from PATH; the
+#                  environment still wins), and install-manifest, every file installed.
+#   $(PKGCONFDIR)  env.example, a copy of .env.example. The installed tree's settings are
+#                  $(PKGCONFDIR)/.env (ENV_FILE): copy env.example there and edit it
+#                  (mode 600, it holds the passwords), or let the first start write one
+#                  with random passwords. make uninstall leaves .env where it is.
+#   $(PKGRUNDIR)   RUN_DIR, made by the gateway when it starts (pid, access log, sockets).
+# Not installed: provision.sh, run.sh and install-deps.sh, which build and provision from
+# a checkout; and PM2 (the one on PATH; npm install -g pm2, or set PM2 in .env).
+# make uninstall [same variables] removes the files that install-manifest lists, then the
+# folders of $(PKGDATADIR) and $(PKGCONFDIR) left empty.
+PREFIX        ?= /usr/local
+sysconfdir    ?= $(PREFIX)/etc
+localstatedir ?= $(PREFIX)/var
+runstatedir   ?= $(localstatedir)/run
+SBINDIR       ?= $(PREFIX)/sbin
+DATADIR       ?= $(PREFIX)/share
+PKGDATADIR    ?= $(DATADIR)/movie-platform
+PKGCONFDIR    ?= $(sysconfdir)/movie-platform
+PKGRUNDIR     ?= $(runstatedir)/movie-platform
+INSTALL       ?= install
+SWAGGER_UI     = scripts/node_modules/swagger-ui-dist
+# Installed under $(PKGDATADIR) at their repository paths: programs and data.
+INSTALL_EXEC   = $(filter-out %.conf,$(wildcard cgi-bin/*)) \
+                 $(addprefix scripts/deploy/,app.sh gateway.sh reload.sh status.sh stop.sh)
+INSTALL_DATA   = lighttpd.conf .env.example docs/openapi.yaml $(wildcard sql/*.sql) \
+                 $(wildcard cgi-bin/*.conf) scripts/deploy/ecosystem.config.js \
+                 $(wildcard scripts/deploy/lib/*.sh) scripts/gateway/conn_limit.lua \
+                 $(wildcard scripts/gateway/errors/* scripts/gateway/api-docs/*) \
+                 $(addprefix $(SWAGGER_UI)/,swagger-ui.css index.css swagger-ui-bundle.js \
+                   favicon-16x16.png favicon-32x32.png LICENSE NOTICE)
+MANIFEST       = $(PKGDATADIR)/install-manifest
 
-install: $(PROGRAMS)
-	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGDATADIR)/sql \
-		$(DESTDIR)$(PKGDATADIR)/cgi-bin $(DESTDIR)$(PKGDATADIR)/$(ERROR_PAGES)
-	$(Q)$(INSTALL) -m 755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
-	$(Q)$(INSTALL) -m 644 lighttpd.conf $(DESTDIR)$(PKGDATADIR)/
-	$(Q)$(INSTALL) -m 644 sql/*.sql $(DESTDIR)$(PKGDATADIR)/sql/
-	$(Q)$(INSTALL) -m 755 $(CGI_ENTRIES) $(DESTDIR)$(PKGDATADIR)/cgi-bin/
-	$(Q)$(INSTALL) -m 644 cgi-bin/*.conf $(DESTDIR)$(PKGDATADIR)/cgi-bin/
-	$(Q)$(INSTALL) -m 644 $(ERROR_PAGES)/* $(DESTDIR)$(PKGDATADIR)/$(ERROR_PAGES)/
+install: $(PROGRAMS) $(INSTALL_EXEC) $(INSTALL_DATA)
+	$(Q)set -e; \
+	case '$(SBINDIR):$(PKGDATADIR):$(PKGCONFDIR):$(PKGRUNDIR)' in *[!-A-Za-z0-9/._+:]*) \
+		echo "make install: install paths may hold letters, digits and / . _ + - only" >&2; exit 1;; esac; \
+	list=$$(mktemp); gen=$$(mktemp); trap 'rm -f "$$list" "$$gen"' EXIT; \
+	put() { $(INSTALL) -D -m "$$1" "$$2" "$(DESTDIR)$$3"; echo "$$3" >>"$$list"; }; \
+	for f in $(PROGRAMS); do put 755 "$$f" "$(SBINDIR)/$${f##*/}"; done; \
+	for f in $(INSTALL_EXEC); do put 755 "$$f" "$(PKGDATADIR)/$$f"; done; \
+	for f in $(INSTALL_DATA); do put 644 "$$f" "$(PKGDATADIR)/$$f"; done; \
+	put 644 .env.example "$(PKGCONFDIR)/env.example"; \
+	{ echo '# shellcheck shell=bash'; \
+	  echo '# Written by make install: where this installed tree keeps what a checkout keeps'; \
+	  echo '# under PROJECT_ROOT. Read by lib/env.sh; a variable set in the environment wins.'; \
+	  echo ': "$${BUILD_DIR:=$(SBINDIR)}"'; \
+	  echo ': "$${ENV_FILE:=$(PKGCONFDIR)/.env}"'; \
+	  echo ': "$${RUN_DIR:=$(PKGRUNDIR)}"'; \
+	  echo ': "$${PM2:=pm2}"'; } >"$$gen"; \
+	put 644 "$$gen" "$(PKGDATADIR)/scripts/deploy/lib/installed.sh"; \
+	echo "$(MANIFEST)" >>"$$list"; \
+	$(INSTALL) -m 644 "$$list" "$(DESTDIR)$(MANIFEST)"
+
+# Swagger UI comes from npm (scripts/package-lock.json), not from git.
+$(SWAGGER_UI)/%:
+	@echo "make install: $@ is missing: run make deps (npm ci in scripts/)" >&2; exit 1
 
 uninstall:
-	$(Q)rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(PROGRAMS)))
-	$(Q)rm -rf $(DESTDIR)$(PKGDATADIR)
+	$(Q)set -e; m='$(DESTDIR)$(MANIFEST)'; \
+	[ -f "$$m" ] || { echo "make uninstall: no $$m: nothing installed with these paths" >&2; exit 1; }; \
+	while IFS= read -r f; do rm -f "$(DESTDIR)$$f"; done <"$$m"; \
+	for d in '$(DESTDIR)$(PKGDATADIR)' '$(DESTDIR)$(PKGCONFDIR)'; do \
+		[ ! -d "$$d" ] || find "$$d" -depth -type d -empty -delete; \
+		[ ! -d "$$d" ] || echo "make uninstall: kept $$d: it holds files make install did not put there"; \
+	done
 
 deps:
 	$(Q)scripts/deploy/install-deps.sh

@@ -89,6 +89,14 @@ else
 	count_line "$out"
 fi
 
+# make install into a temporary PREFIX, and the platform run from that tree alone against
+# this stack's services (its own gateway ports, API_GATEWAY_PORT + 20 and + 21), then
+# uninstalled.
+echo "== the installed tree (tests/install/run_installed.sh)"
+out=$("$PROJECT_ROOT/tests/install/run_installed.sh" 2>&1) || true
+printf '%s\n' "$out"
+count_line "$out"
+
 # The daemons report leaks when they exit, so stop them cleanly before reading the logs.
 # Any sanitizer report (SANITIZE=1 builds) fails the run even if every test passed.
 check_sanitizer_reports() {

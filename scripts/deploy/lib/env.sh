@@ -4,8 +4,16 @@
 # ENV_FILE names another settings file than the repository's .env (the three-host test
 # gives all its hosts one, as Vagrant gives its VMs the synced .env).
 
+# PROJECT_ROOT: the checkout, or in a tree that make install wrote, its share folder
+# (laid out the same way). Only an installed tree has lib/installed.sh, written by make
+# install: it points BUILD_DIR at the installed programs and ENV_FILE, RUN_DIR and PM2 at
+# the installed places, each unless already set (see the Makefile's install).
 PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 export PROJECT_ROOT
+if [ -f "$PROJECT_ROOT/scripts/deploy/lib/installed.sh" ]; then
+	# shellcheck source=/dev/null # written by make install; no checkout has one
+	source "$PROJECT_ROOT/scripts/deploy/lib/installed.sh"
+fi
 export ENV_FILE=${ENV_FILE:-$PROJECT_ROOT/.env}
 source "$PROJECT_ROOT/scripts/deploy/lib/amqp_url.sh"
 
