@@ -17,11 +17,11 @@ count_line() {
 	failed=$((failed + $(cut -d' ' -f3 <<<"$line")))
 }
 
-# run_bats FILES...: runs bats (its TAP shown as it goes) and adds its results to the totals.
+# run_bats FILES...: runs bats (its TAP shown as it goes, each test with its duration) and adds its results to the totals.
 run_bats() {
 	local tap ok not_ok planned
 	tap=$(mktemp)
-	bats --tap "$@" | tee "$tap" || true
+	bats --tap --timing "$@" | tee "$tap" || true
 	ok=$(grep -c '^ok ' "$tap" || true)
 	not_ok=$(grep -c '^not ok ' "$tap" || true)
 	planned=$(sed -n 's/^1\.\.//p' "$tap" | head -n 1)
