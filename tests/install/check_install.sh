@@ -12,24 +12,12 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-build/release}
+source "$ROOT/tests/install/check.sh"
 PREFIX=/opt/movies
 PROGRAMS=(inventory_app billing_publisher billing_app)
-passed=0
-failed=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# check DESCRIPTION CMD...: runs CMD quietly and counts the outcome.
-check() {
-	local what=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "not ok: $what"
-	fi
-}
 
 # make_into DESTDIR [VAR=value...]: make install (or uninstall) with this build's programs.
 make_into() {

@@ -14,9 +14,10 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-build/release}
+source "$ROOT/tests/install/check.sh"
+# wait_for SECONDS CMD...
+source "$ROOT/scripts/deploy/lib/host.sh"
 : "${STACK_DIR:?run by tests/lib/test.sh with the private stack up}"
-passed=0
-failed=0
 pids=()
 
 work=$(mktemp -d "$STACK_DIR/install.XXXXXX")
@@ -32,27 +33,7 @@ socket=$work/inventory/inventory.sock
 logs=$STACK_DIR/install
 tag=installed-$RANDOM$RANDOM
 
-# check DESCRIPTION CMD...: runs CMD quietly and counts the outcome.
-check() {
-	local what=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "not ok: $what"
-	fi
-}
 
-# wait_for SECONDS CMD...: re-runs CMD every 0.1 s until it succeeds.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
 
 # installed CMD...: CMD from /, in an environment holding nothing of the repository's
 # (the sanitizers' options pass, for make test SANITIZE=1). start NAME CMD...: the same

@@ -32,25 +32,21 @@ for t in "$BUILD_DIR"/tests/test_*; do
 	count_line "$out"
 done
 
-echo "== OpenAPI lint"
-out=$("$PROJECT_ROOT/tests/lint_openapi.sh" 2>&1) || true
-printf '%s\n' "$out" | tail -n 5
-count_line "$out"
+# run_check TITLE LINES CMD...: a checker whose last line is "N passed, N failed"; its
+# last LINES lines are shown and its counts added.
+run_check() {
+	local title=$1 lines=$2 out
+	shift 2
+	echo "== $title"
+	out=$("$@" 2>&1) || true
+	printf '%s\n' "$out" | tail -n "$lines"
+	count_line "$out"
+}
 
-echo "== one default per setting (C, .env.example, docs)"
-out=$("$PROJECT_ROOT/tests/lint_defaults.sh" 2>&1) || true
-printf '%s\n' "$out" | tail -n 10
-count_line "$out"
-
-echo "== shellcheck"
-out=$("$PROJECT_ROOT/tests/lint_shell.sh" 2>&1) || true
-printf '%s\n' "$out" | tail -n 20
-count_line "$out"
-
-echo "== make install into a temporary DESTDIR"
-out=$("$PROJECT_ROOT/tests/install/check_install.sh" 2>&1) || true
-printf '%s\n' "$out" | tail -n 5
-count_line "$out"
+run_check "OpenAPI lint" 5 "$PROJECT_ROOT/tests/lint_openapi.sh"
+run_check "one default per setting (C, .env.example, docs)" 10 "$PROJECT_ROOT/tests/lint_defaults.sh"
+run_check shellcheck 20 "$PROJECT_ROOT/tests/lint_shell.sh"
+run_check "make install into a temporary DESTDIR" 5 "$PROJECT_ROOT/tests/install/check_install.sh"
 
 echo "== starting private services in $STACK_DIR"
 private_stack_up
@@ -92,10 +88,7 @@ fi
 # make install into a temporary PREFIX, and the platform run from that tree alone against
 # this stack's services (its own gateway ports, API_GATEWAY_PORT + 20 and + 21), then
 # uninstalled.
-echo "== the installed tree (tests/install/run_installed.sh)"
-out=$("$PROJECT_ROOT/tests/install/run_installed.sh" 2>&1) || true
-printf '%s\n' "$out"
-count_line "$out"
+run_check "the installed tree (tests/install/run_installed.sh)" 40 "$PROJECT_ROOT/tests/install/run_installed.sh"
 
 # The daemons report leaks when they exit, so stop them cleanly before reading the logs.
 # Any sanitizer report (SANITIZE=1 builds) fails the run even if every test passed.
