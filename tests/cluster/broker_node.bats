@@ -65,7 +65,7 @@ kill_node_and_recover() {
 	scenario_name "broker node $first killed (the publisher's)"
 	kill_node_and_recover "$first"
 	leader=$(queue_leader "$(surviving_node "")")
-	[ -n "$leader" ] || fail "billing_queue has no leader"
+	[[ " ${NODES[*]} " == *" $leader "* ]] || fail "billing_queue's leader is '$leader', not one of the nodes"
 	scenario_name "broker nodes $first (the publisher's), then $leader (the leader) killed"
 	kill_node_and_recover "$leader"
 	load_wait_for 100

@@ -2,7 +2,10 @@
 # An inventory host dies under load and comes back (issue 12). Run by
 # tests/lib/test-cluster.sh: two inventory hosts behind the gateway, the second of which
 # loses every process to SIGKILL, then its network link. The gateway's connect timeout
-# bounds the outage.
+# bounds the outage. The gateway takes its backends in turn (lighttpd.conf,
+# fastcgi.balance "round-robin"), so the last host serves every other movie request
+# whatever the load: how much traffic a host took is its own count of accepted
+# connections (passive_opens: only the gateway connects to it).
 bats_require_minimum_version 1.5.0
 
 load ../lib/helpers
@@ -34,7 +37,7 @@ inventory_outage() {
 	disable=$(backend_setting disable-time 1)
 	load_start fresh 4 GET "$MOVIE"
 	load_start fresh 2 POST /api/billing
-	# Both inventory hosts serve before.
+	# Both inventory hosts serve before: the victim takes its turn.
 	opens=$(passive_opens "$victim")
 	wait_for 30 accepted_more "$victim" "$opens" 20 || fail "$victim took no traffic before"
 	load_wait_for 100
@@ -53,7 +56,8 @@ inventory_outage() {
 	kill) say "bringing $victim back (pm2 resurrect)"; on_host "$victim" "$PM2" resurrect >/dev/null ;;
 	link) say "taking $victim's link up"; ip -n "$victim" link set eth0 up ;;
 	esac
-	wait_for 30 inventory_serves "$victim"
+	wait_for 30 inventory_serves "$victim" || fail "$victim's FastCGI port accepts no connection again"
+	# Set aside for at most disable-time more, then given its turn again.
 	opens=$(passive_opens "$victim")
 	wait_for 30 accepted_more "$victim" "$opens" 20 || fail "$victim took no traffic once back"
 	load_wait_for 100
@@ -62,6 +66,22 @@ inventory_outage() {
 	run failures_started_after "$(time_plus "$lost_at" "$timeout")"
 	assert_output ""
 	assert_orders_exactly_once
+}
+
+# The movie requests are spread whatever the load: with no concurrency at all (one
+# request at a time, so every backend is idle at each pick), the last inventory host
+# serves exactly its share. Under least-connection it would serve none: lighttpd gives a
+# tie to the first backend of the list.
+@test "movie requests take the inventory hosts in turn: one at a time, the last host serves exactly its share" {
+	local hosts victim opens i rounds=10
+	mapfile -t hosts < <(hosts_in "$INVENTORY_HOST")
+	victim=${hosts[-1]}
+	opens=$(passive_opens "$victim")
+	for ((i = 0; i < rounds * ${#hosts[@]}; i++)); do
+		run http GET "$MOVIE"
+		assert_output 200
+	done
+	assert_equal "$(($(passive_opens "$victim") - opens))" "$rounds"
 }
 
 @test "an inventory host killed (SIGKILL, every process) under load: movies fail only in flight, none after the connect timeout; back, it takes traffic again" {

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2016 # the bash -c scripts name their own $variables
 # The three-host deployment, from outside, as the README's Deployment section tells it.
 # Run by tests/lib/test-hosts.sh, which exports BASE_URL (the gateway's address),
 # GATEWAY_HOST, INVENTORY_HOST, BILLING_HOST (the hosts' names), INVENTORY_IP, BILLING_IP,
@@ -15,17 +16,45 @@ on_billing() {
 	on_host "$BILLING_HOST" "$@"
 }
 
-# fcgi_get FROM_HOST: a FastCGI GET /api/movies/ sent straight to inventory-vm:9000,
-# from inside FROM_HOST's namespace ("outside" for the machine itself).
-fcgi_get() {
-	local cmd=(env REQUEST_METHOD=GET SCRIPT_NAME=/api/movies PATH_INFO=/ QUERY_STRING=
-		cgi-fcgi -bind -connect "$INVENTORY_IP:9000")
-	if [ "$1" = outside ]; then
-		timeout 10 "${cmd[@]}" </dev/null
+# tcp_connect IP PORT: how a TCP connect to IP:PORT ends: "open", "refused" (the host
+# answered, nothing listens there) or "no connection: WHY" (within 10 s).
+tcp_connect() {
+	local err
+	if err=$(timeout 10 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>&1); then
+		echo open
+	elif [[ $err == *"Connection refused"* ]]; then
+		echo refused
 	else
-		on_host "$1" timeout 10 "${cmd[@]}" </dev/null
+		echo "no connection: ${err:-timed out}"
 	fi
 }
+
+# fcgi_exchange IP PORT REPLY: one FastCGI GET /api/movies/ on a new TCP connection, the
+# request in one write (FCGI_KEEP_CONN unset: the application closes after its answer),
+# the answer to the file REPLY. Prints how it went: "accepted, closed after N bytes" (the
+# peer closed), "accepted, reset after N bytes" (it reset the connection), "no
+# connection: WHY", or "no end within 10 s".
+fcgi_exchange() {
+	local out
+	# BEGIN_REQUEST (responder), PARAMS (69 bytes of name-value pairs), an empty PARAMS,
+	# an empty STDIN.
+	local request='\x01\x01\x00\x01\x00\x08\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00'
+	request+='\x01\x04\x00\x01\x00\x45\x00\x00'
+	request+='\x0e\x03REQUEST_METHODGET\x0b\x0bSCRIPT_NAME/api/movies\x09\x01PATH_INFO/\x0c\x00QUERY_STRING'
+	request+='\x01\x04\x00\x01\x00\x00\x00\x00\x01\x05\x00\x01\x00\x00\x00\x00'
+	: >"$3"
+	out=$(timeout 10 bash -c '
+		trap "" PIPE
+		if ! { exec 3<>"/dev/tcp/$1/$2"; } 2>"$4"; then
+			echo "no connection: $(sed -n "1s/.*: //p" "$4")"
+			exit
+		fi
+		printf "$3" >&3
+		if cat <&3 >"$4" 2>/dev/null; then how=closed; else how=reset; fi
+		echo "accepted, $how after $(wc -c <"$4") bytes"' _ "$1" "$2" "$request" "$3") || true
+	echo "${out:-no end within 10 s}"
+}
+export -f tcp_connect fcgi_exchange
 
 # assert_apps_online HOST NAME N: HOST's PM2 runs N processes, every one NAME and online.
 assert_apps_online() {
@@ -79,21 +108,27 @@ assert_apps_online() {
 }
 
 @test "inventory-vm serves FastCGI to the gateway only" {
-	run fcgi_get "$GATEWAY_HOST"
-	assert_success
-	assert_line --partial "Content-Type: application/json"
-	# libfcgi closes a connection from an address not in FCGI_WEB_SERVER_ADDRS unanswered
-	run fcgi_get outside
-	refute_output --partial "Content-Type: application/json"
+	local reply=$BATS_TEST_TMPDIR/reply
+	# From the gateway: the port answers the request.
+	run in_host "$GATEWAY_HOST" fcgi_exchange "$INVENTORY_IP" "$INVENTORY_TCP_PORT" "$reply"
+	assert_output --regexp '^accepted, closed after [1-9][0-9]* bytes$'
+	run grep -ac 'Content-Type: application/json' "$reply"
+	assert_output 1
+	# From this machine, not in FCGI_WEB_SERVER_ADDRS: the same port accepts the
+	# connection, and libfcgi closes it at once without reading it (a reset when the
+	# request was there already) and without a byte of answer.
+	run fcgi_exchange "$INVENTORY_IP" "$INVENTORY_TCP_PORT" "$reply"
+	assert_output --regexp '^accepted, (closed|reset) after 0 bytes$'
 }
 
 @test "PostgreSQL stays local to its host; the gateway reaches RabbitMQ on billing-vm" {
-	run tcp_open "$INVENTORY_IP" 5432
-	assert_failure
-	run in_host "$GATEWAY_HOST" tcp_open "$BILLING_HOST" 5432
-	assert_failure
-	run in_host "$GATEWAY_HOST" tcp_open "$BILLING_HOST" 5672
-	assert_success
+	# Refused, not unreachable: the host answers, nothing listens on its address's 5432.
+	run tcp_connect "$INVENTORY_IP" 5432
+	assert_output refused
+	run in_host "$GATEWAY_HOST" tcp_connect "$BILLING_HOST" 5432
+	assert_output refused
+	run in_host "$GATEWAY_HOST" tcp_connect "$BILLING_HOST" 5672
+	assert_output open
 }
 
 # host_app_users HOST NAME: the users NAME's processes on HOST run as, sorted and unique.
@@ -119,6 +154,11 @@ host_app_users() {
 	[ "$(grep -c 'rabbitmqctl\|psql' "$HOSTS_DIR/ps.txt")" -gt 0 ] || fail "ps caught no provisioning step"
 	for host in "$GATEWAY_HOST" "$INVENTORY_HOST" "$BILLING_HOST"; do
 		[ -s "$HOSTS_DIR/$host/pm2/dump.pm2" ] || fail "$host: PM2 saved nothing"
+	done
+	# Every place looked in exists (a path that does not would be searched in vain).
+	for path in "$HOSTS_DIR/$GATEWAY_HOST/run/access.log" "$HOSTS_DIR/$INVENTORY_HOST/pg.log" \
+		"$HOSTS_DIR/$BILLING_HOST/pg.log" "$HOSTS_DIR/$BILLING_HOST/rabbit/log"; do
+		[ -e "$path" ] || fail "nothing at $path"
 	done
 	assert_no_secret_in "$HOSTS_DIR/ps.txt" "$HOSTS_DIR/provision.log" "$HOSTS_DIR"/*/pm2 \
 		"$HOSTS_DIR"/*/run/access.log "$HOSTS_DIR"/*/pg.log "$HOSTS_DIR"/*/rabbit/log
