@@ -16,7 +16,8 @@
 #              (j) RabbitMQ alone: persistent messages with confirms, 32 in flight
 #              (k) lighttpd and FastCGI alone: a responder with a fixed answer, no
 #                  database, over TCP and over unix sockets
-#   memory     RSS of the four processes before and after, and during a 1M-request soak
+#   memory     RSS of every C process before and after, and of the four (lighttpd, the first
+#              inventory_app, the publisher, billing_app) during a 1M-request soak
 #
 # wrk: 2 threads, 32 connections, 10 s after a 2 s warm-up; every wrk and pgbench figure
 # is the median of 3 such rounds (shared hardware moves). Durability stays as
@@ -33,7 +34,7 @@
 #
 # This file: options, the scenario list and the order of the run. Beside it: numbers.sh
 # (arithmetic, formatting), teardown.sh (stopping the stack on exit), measure.sh (wrk and
-# pgbench rounds, medians), resources.sh (/proc CPU and RSS, perf), scenarios.sh (set-up
+# pgbench rounds, medians), resources.sh (/proc CPU, perf), scenarios.sh (set-up
 # and what each scenario does), ceilings.sh ((h) to (k), each the best of several ways),
 # sidecars.sh (the side gateways of (k) and (t)), rolling.sh ((r) and its results),
 # report.sh and targets.sh (results.md, chart.png).
@@ -42,6 +43,9 @@ set -euo pipefail
 source "$(dirname "$0")/../deploy/lib/env.sh"
 # shellcheck source=tests/lib/stack.sh
 source "$PROJECT_ROOT/tests/lib/stack.sh"
+# c_processes, process_pids, snapshot_rss, rss_table, stop_leftovers: shared with the soak
+# shellcheck source=tests/lib/procs.sh
+source "$PROJECT_ROOT/tests/lib/procs.sh"
 
 BENCH_DIR=$PROJECT_ROOT/scripts/bench
 [[ ${PROFILE:-} =~ ^(|0|no|false)$ ]] && PROFILE=0 || PROFILE=1
@@ -63,8 +67,11 @@ else
 	ROLLING_SECONDS=10 ROLLING_INVENTORY_AT=0.5 ROLLING_GATEWAY_AT=3
 fi
 
-# Ports of their own, so that the benchmark and the test suite can run at the same time.
-export TEST_GATEWAY_PORT=28080 TEST_INVENTORY_PORT=29000 TEST_PG_PORT=25532 TEST_RABBIT_PORT=26672
+# Ports of their own, so that the benchmark and the test suite can run at the same time;
+# TEST_GATEWAY_PORT, TEST_INVENTORY_PORT, TEST_PG_PORT, TEST_RABBIT_PORT when set (the side
+# gateways take the 3 ports above the gateway's, their backends the 2 above the inventory's).
+export TEST_GATEWAY_PORT=${TEST_GATEWAY_PORT:-28080} TEST_INVENTORY_PORT=${TEST_INVENTORY_PORT:-29000}
+export TEST_PG_PORT=${TEST_PG_PORT:-25532} TEST_RABBIT_PORT=${TEST_RABBIT_PORT:-26672}
 private_stack_env bench
 BASE_URL=http://127.0.0.1:$API_GATEWAY_PORT
 WORK=$STACK_DIR/bench
@@ -121,7 +128,7 @@ declare -A SHORT=(
 declare -A UNIT=([a]=req/s [b]=req/s [c]=req/s [d]=req/s [e]=msg/s [g]=req/s [h]=tx/s [i]=tx/s
 	[j]=msg/s [k]=req/s [t]=req/s [r]=req/s)
 SCENARIOS=(a t b c d e g h i j k r)
-# The four processes whose memory is measured, in the order of process_pids.
+# The four processes whose memory the memory soak samples (process_pids: the first of each).
 PROCESSES=(lighttpd inventory_app billing_publisher billing_app)
 
 # selected KEY: whether the scenario is to run (all of them unless named on the command line).
@@ -163,7 +170,7 @@ main() {
 	seed_movies
 	prepare_bench_db
 	sidecars_up
-	snapshot_rss before
+	snapshot_rss "$WORK/rss-before"
 
 	run_scenario g ceiling_static
 	run_scenario k ceiling_fcgi
@@ -177,7 +184,7 @@ main() {
 	run_scenario h ceiling_pk_read
 	run_scenario i ceiling_insert
 	if [ "$SOAK_REQUESTS" -gt 0 ]; then run_scenario soak soak; fi
-	snapshot_rss after
+	snapshot_rss "$WORK/rss-after"
 	# Last: it replaces the inventory processes and the publisher whose RSS is measured.
 	run_scenario r scenario_rolling
 

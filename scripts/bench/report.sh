@@ -29,17 +29,6 @@ cpu_table() {
 	done
 }
 
-rss_table() {
-	local before after i
-	read -r -a before < "$WORK/rss-before" || before=(- - - -)
-	read -r -a after < "$WORK/rss-after" || after=(- - - -)
-	echo "| process | before (KB) | after (KB) |"
-	echo "|---|---:|---:|"
-	for i in 0 1 2 3; do
-		echo "| ${PROCESSES[$i]} | ${before[$i]:--} | ${after[$i]:--} |"
-	done
-}
-
 soak_table() {
 	local total
 	if [ ! -s "$WORK/soak" ]; then
@@ -126,7 +115,7 @@ write_results() {
 		echo
 		echo "Before the first scenario and after the last (billing_app is restarted by (e))."
 		echo
-		rss_table
+		rss_table "$WORK/rss-before" "$WORK/rss-after" before after
 		echo
 		echo "## Memory soak"
 		echo

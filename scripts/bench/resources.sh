@@ -1,40 +1,6 @@
 # shellcheck shell=bash
-# Sourced by bench.sh: what the stack's processes use, read from /proc (resident memory,
-# CPU ticks), and the summary of a perf profile.
-
-# ---- Memory ----------------------------------------------------------------------
-
-# process_pids: the pids of PROCESSES, in order ("-" for one not running): children of
-# this stack's PM2 daemon (app.sh and gateway.sh exec the programs), the publisher a
-# child of lighttpd. Read from /proc rather than asked of the pm2 CLI, which is slow.
-process_pids() {
-	local daemon gw="" inv="" pub="" app=""
-	daemon=$(cat "$PM2_HOME/pm2.pid" 2>/dev/null || true)
-	if [[ $daemon =~ ^[1-9][0-9]*$ ]]; then
-		gw=$(pgrep -P "$daemon" -x lighttpd | head -n 1 || true)
-		inv=$(pgrep -P "$daemon" -x inventory_app | head -n 1 || true)
-		app=$(pgrep -P "$daemon" -x billing_app | head -n 1 || true)
-	fi
-	if [ -n "$gw" ]; then pub=$(pgrep -P "$gw" -f billing_publisher | head -n 1 || true); fi
-	echo "${gw:--} ${inv:--} ${pub:--} ${app:--}"
-}
-
-# rss_kb PID...: resident memory in KB of each ("-" for a process that is gone).
-rss_kb() {
-	local pid kb values=()
-	for pid in "$@"; do
-		kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
-		values+=("${kb:--}")
-	done
-	echo "${values[*]}"
-}
-
-# snapshot_rss NAME: the four processes' RSS into $WORK/rss-NAME.
-snapshot_rss() {
-	local pids
-	read -r -a pids < <(process_pids)
-	rss_kb "${pids[@]}" > "$WORK/rss-$1"
-}
+# Sourced by bench.sh: the CPU ticks the stack's processes use, read from /proc, and the
+# summary of a perf profile. Which processes they are, and their memory: tests/lib/procs.sh.
 
 # ---- CPU -------------------------------------------------------------------------
 # Where a scenario's CPU goes: ticks each part of the stack used during the measured
@@ -72,7 +38,7 @@ sum_ticks() {
 # lighttpd and backends stand in for the stack's lighttpd and inventory.
 cpu_sample() {
 	local pids pg rabbit inventory=() side=$WORK/side/${SIDE_CPU:-}
-	read -r -a pids < <(process_pids)
+	read -r -a pids < <(process_pids "${PROCESSES[@]}")
 	if [ -n "${SIDE_CPU:-}" ]; then
 		pids[0]=$(cat "$side/gateway.pid")
 		mapfile -t inventory < "$side/backend.pids"

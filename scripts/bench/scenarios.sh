@@ -147,7 +147,7 @@ soak() {
 	local rate seconds served=0 start next pid run=0 requests
 	rate=$(result a rate)
 	rate=${rate:-1000}
-	read -r -a SOAK_PIDS < <(process_pids)
+	read -r -a SOAK_PIDS < <(process_pids "${PROCESSES[@]}")
 	SOAK_LOG_START=$(wc -l < "$RUN_DIR/access.log")
 	: > "$WORK/soak"
 	start=$SECONDS

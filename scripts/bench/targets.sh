@@ -47,20 +47,16 @@ rate_row() {
 	fi
 }
 
-# max_rss_row: the largest RSS any of the four processes had in any sample.
+# max_rss_row: the largest RSS any C process had in any sample: the snapshots before and
+# after (snapshot_rss: NAME PID RSS_KB) and the memory soak's (ELAPSED SERVED and the
+# RSS of each of PROCESSES).
 max_rss_row() {
-	local max=0 who="" i kb line
-	for line in "$WORK"/rss-before "$WORK"/rss-after "$WORK"/soak; do
-		[ -s "$line" ] || continue
-		while read -r -a kb; do
-			[ "${#kb[@]}" -eq 4 ] || kb=("${kb[@]:2}")
-			for i in 0 1 2 3; do
-				if [[ ${kb[$i]} =~ ^[0-9]+$ ]] && [ "${kb[$i]}" -gt "$max" ]; then
-					max=${kb[$i]} who=${PROCESSES[$i]}
-				fi
-			done
-		done < "$line"
-	done
+	local max who
+	read -r max who < <({
+		cat "$WORK/rss-before" "$WORK/rss-after" 2>/dev/null | awk '{ print $3, $1 }'
+		[ ! -s "$WORK/soak" ] || awk -v names="${PROCESSES[*]}" '
+			BEGIN { n = split(names, name, " ") } { for (i = 1; i <= n; i++) print $(i + 2), name[i] }' "$WORK/soak"
+	} | awk '$1 ~ /^[0-9]+$/ && $1 + 0 > max + 0 { max = $1; who = $2 } END { print max + 0, who }')
 	echo "| RSS of every C process (before, after, soak) | max $(thousands "$max") KB ($who)" \
 		"| < 20,480 KB | $(verdict "$([ "$max" -gt 0 ] && [ "$max" -lt 20480 ] && echo 1)") |"
 }
