@@ -8,7 +8,10 @@
 #   unexplained  any other 5xx, or no answer at all (000)
 #   wrong        any other answer (a hostile body accepted, a 404 for a seeded movie...)
 # Prints "ok N", "explained N", "unexplained N", "wrong N", and lists the last two,
-# with their time since the start, in out/unexplained and out/wrong.
+# with their time since the start, in out/unexplained and out/wrong. Also writes
+# out/kinds, "KIND MADE OK" for each kind (every hostile case counts as "hostile"), and
+# out/fault-requests, "N COUNT": how many requests overlapped the window of the faults
+# file's Nth fault (from its start to grace seconds after its end), whatever their kinds.
 BEGIN {
 	n = split(windows, w, ";")
 	for (i = 1; i <= n; i++) {
@@ -41,6 +44,12 @@ function answered_as_expected(kind, status, ctype) {
 }
 
 {
+	kind = $3
+	sub(/:.*/, "", kind)
+	made[kind]++
+	for (i = 1; i <= nf; i++)
+		if ($1 <= fend[i] && $2 >= fbegin[i])
+			during[i]++
 	if (answered_as_expected($3, $4, $5))
 		v = "ok"
 	else if ($4 == 503 && in_window($3, $1, $2))
@@ -50,6 +59,8 @@ function answered_as_expected(kind, status, ctype) {
 	else
 		v = "wrong"
 	count[v]++
+	if (v == "ok")
+		ok[kind]++
 	if (v == "unexplained" || v == "wrong")
 		printf "t=%.1f s  %s answered %s (%s) after %.2f s  key %s\n",
 			($1 - start) / 1e6, $3, $4, $5, ($2 - $1) / 1e6, $6 > (out "/" v)
@@ -58,4 +69,10 @@ function answered_as_expected(kind, status, ctype) {
 END {
 	for (i = 1; i <= 4; i++)
 		print verdicts[i], count[verdicts[i]] + 0
+	printf "" > (out "/kinds")
+	for (k in made)
+		print k, made[k], ok[k] + 0 > (out "/kinds")
+	printf "" > (out "/fault-requests")
+	for (i = 1; i <= nf; i++)
+		print i, during[i] + 0 > (out "/fault-requests")
 }

@@ -1,6 +1,13 @@
 # shellcheck shell=bash
-# Sourced by soak.sh: the fault schedule, printed before the run and then carried out.
-# Each fault appends "NAME START_US END_US" to $SOAK_DIR/faults when it is done.
+# Sourced by soak.sh: the fault schedule, written to $SOAK_DIR/schedule ("AT NAME", AT in
+# seconds from the load's start) and printed before the run, then carried out. Each fault
+# appends "NAME START_US END_US STATUS" to $SOAK_DIR/faults when it is over (STATUS done,
+# or failed when its commands or its wait for the platform to recover failed); the report
+# (coverage.sh) fails the soak unless every scheduled fault is there, in order, done, with
+# requests made during its window.
+#
+# SOAK_SKIP_FAULT="NAME..." leaves those faults out of the run (not of the schedule), and
+# so fails the soak: the way to see that a skipped fault is caught.
 #
 #   inventory_reload  pm2 reload inventory_app               zero downtime: no window
 #   billing_reload    pm2 reload billing_app                 zero downtime: no window
@@ -43,6 +50,14 @@ fault_schedule() {
 	done
 }
 
+# fault_write_schedule FILE: the schedule, "AT NAME" a line.
+fault_write_schedule() {
+	local i
+	for i in "${!FAULT_AT[@]}"; do
+		echo "${FAULT_AT[i]} ${FAULT_NAME[i]}"
+	done >"$1"
+}
+
 fault_print_schedule() {
 	local i name
 	echo "== fault schedule (a fault starts at its time, or when the one before it ends)"
@@ -59,14 +74,9 @@ fault_print_schedule() {
 
 # ---- The faults -----------------------------------------------------------------------
 
-inventory_instances_online() {
-	[ "$("$PM2" jlist | jq '[.[] | select(.name == "inventory_app" and .pm2_env.status == "online")] | length')" \
-		-ge "${INVENTORY_INSTANCES:-2}" ]
-}
-
 fault_inventory_reload() {
 	pm2_ reload inventory_app >/dev/null
-	wait_for 30 inventory_instances_online
+	wait_for 30 instances_online inventory_app "${INVENTORY_INSTANCES:-2}"
 }
 
 fault_billing_reload() {
@@ -103,23 +113,35 @@ consumer_attached() {
 		grep -qxF "$QUEUE_NAME"
 }
 
-# fault_run START_US: carries out the schedule from START_US (the load's start).
+# fault_skipped NAME: NAME is in SOAK_SKIP_FAULT.
+fault_skipped() {
+	[[ " ${SOAK_SKIP_FAULT:-} " == *" $1 "* ]]
+}
+
+# fault_run: carries out the schedule from START_US (the load's start).
 fault_run() {
-	local i name begin end
+	local i name begin end status
 	for i in "${!FAULT_AT[@]}"; do
 		name=${FAULT_NAME[i]}
 		sleep_until $((START_US + FAULT_AT[i] * 1000000))
+		if fault_skipped "$name"; then
+			printf '   t=%5.1f s  %s skipped (SOAK_SKIP_FAULT)\n' "$(since_start "$(now_us)")" "$name"
+			continue
+		fi
 		begin=$(now_us)
+		status="done"
 		if ! "fault_$name" >>"$SOAK_DIR/faults.log" 2>&1; then
+			status=failed
 			echo "   fault $name did not complete: see $SOAK_DIR/faults.log" >&2
 		fi
 		end=$(now_us)
-		echo "$name $begin $end" >>"$SOAK_DIR/faults"
-		printf '   t=%5.1f s  %s done in %.1f s\n' "$(since_start "$begin")" "$name" \
-			"$(awk -v d=$((end - begin)) 'BEGIN { print d / 1e6 }')"
 		if declare -F "settle_$name" >/dev/null && ! "settle_$name"; then
+			status=failed
 			echo "   t=$(since_start "$(now_us)") s  billing_app has not consumed again within 60 s" >&2
 		fi
+		echo "$name $begin $end $status" >>"$SOAK_DIR/faults"
+		printf '   t=%5.1f s  %s %s in %.1f s\n' "$(since_start "$begin")" "$name" "$status" \
+			"$(awk -v d=$((end - begin)) 'BEGIN { print d / 1e6 }')"
 	done
 }
 

@@ -104,24 +104,27 @@ hostile_step() {
 }
 
 # ---- Starting and stopping ------------------------------------------------------------
+# traffic_start and traffic_stop are the soak's own: the paced mix above, one client per
+# kind. The bats suites' load_start and load_stop (tests/lib/load.bash) are something
+# else: as many identical clients as fast as they go, for one request in a test.
 
-LOAD_PIDS=()
+TRAFFIC_PIDS=()
 
-# load_start: the clients and their rates (requests per second).
-load_start() {
+# traffic_start: the clients and their rates (requests per second).
+traffic_start() {
 	rm -f "$SOAK_DIR/stop"
 	paced reader "$SOAK_READ_RATE" read_step 3>&- &
-	LOAD_PIDS+=($!)
+	TRAFFIC_PIDS+=($!)
 	paced writer "$SOAK_WRITE_RATE" write_step 3>&- &
-	LOAD_PIDS+=($!)
+	TRAFFIC_PIDS+=($!)
 	paced biller "$SOAK_BILL_RATE" bill_step 3>&- &
-	LOAD_PIDS+=($!)
+	TRAFFIC_PIDS+=($!)
 	paced hostile "$SOAK_HOSTILE_RATE" hostile_step 3>&- &
-	LOAD_PIDS+=($!)
+	TRAFFIC_PIDS+=($!)
 }
 
-load_stop() {
+traffic_stop() {
 	touch "$SOAK_DIR/stop"
-	[ "${#LOAD_PIDS[@]}" -eq 0 ] || wait "${LOAD_PIDS[@]}" 2>/dev/null || true
-	LOAD_PIDS=()
+	[ "${#TRAFFIC_PIDS[@]}" -eq 0 ] || wait "${TRAFFIC_PIDS[@]}" 2>/dev/null || true
+	TRAFFIC_PIDS=()
 }

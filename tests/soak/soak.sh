@@ -11,38 +11,51 @@
 #             hostile  malformed, mistyped, huge, nested, oversize bodies (hostile.sh):
 #                      4xx problem+json, never 5xx
 #   rates     SOAK_READ_RATE, SOAK_WRITE_RATE, SOAK_BILL_RATE, SOAK_HOSTILE_RATE
-#             (requests per second; 8, 4, 4 and 1), a new connection per request
+#             (whole requests per second, at least 1; 8, 4, 4 and 1), a new connection
+#             per request
+#   minimums  each kind must be answered as expected at least a quarter as often as its
+#             rate makes in SOAK_SECONDS (at least once), and every scheduled fault must
+#             have been carried out with requests during it (coverage.sh), or the soak fails
+#   skipping  SOAK_SKIP_FAULT="NAME..." leaves those faults out, to see the soak fail
 #   ports     TEST_GATEWAY_PORT, TEST_INVENTORY_PORT, TEST_PG_PORT, TEST_RABBIT_PORT when
 #             set, else 27080, 27900, 27432, 27672: neither the tests' nor the
 #             benchmark's, and below the kernel's range for outgoing ports
 #
-# Usage: tests/soak/soak.sh   (make soak [SOAK_SECONDS=N] [BUILD=dir])
+# Usage: tests/soak/soak.sh   (make soak [SOAK_SECONDS=N] [BUILD=dir]); SOAK_SECONDS at least 30
 # Exit status: 0 when every target holds, 1 when one was missed or the run failed.
 #
 # Beside it: load.sh (the clients), hostile.sh (the hostile bodies), faults.sh (the
-# schedule and the faults), report.sh and classify.awk (the verdicts and the table).
+# schedule and the faults), classify.awk (each request's verdict), coverage.sh (the
+# minimums and the faults carried out), report.sh (orders and the tables); selftest.sh
+# checks coverage.sh and classify.awk on made-up runs, without a stack.
 set -euo pipefail
 # shellcheck source=scripts/deploy/lib/env.sh
 source "$(dirname "$0")/../../scripts/deploy/lib/env.sh"
 # shellcheck source=tests/lib/stack.sh
 source "$PROJECT_ROOT/tests/lib/stack.sh"
-# rss_kb
-# shellcheck source=scripts/bench/resources.sh
-source "$PROJECT_ROOT/scripts/bench/resources.sh"
-# stop_leftovers
-# shellcheck source=scripts/bench/teardown.sh
-source "$PROJECT_ROOT/scripts/bench/teardown.sh"
+# c_processes, snapshot_rss, rss_table, stop_leftovers, instances_online
+# shellcheck source=tests/lib/procs.sh
+source "$PROJECT_ROOT/tests/lib/procs.sh"
 
 SOAK_LIB=$PROJECT_ROOT/tests/soak
 SOAK_SECONDS=${SOAK_SECONDS:-600}
-if [[ ! $SOAK_SECONDS =~ ^[0-9]+$ ]] || [ "$SOAK_SECONDS" -lt 30 ]; then
-	echo "soak: SOAK_SECONDS must be a whole number of seconds, at least 30" >&2
-	exit 1
-fi
 SOAK_READ_RATE=${SOAK_READ_RATE:-8}
 SOAK_WRITE_RATE=${SOAK_WRITE_RATE:-4}
 SOAK_BILL_RATE=${SOAK_BILL_RATE:-4}
 SOAK_HOSTILE_RATE=${SOAK_HOSTILE_RATE:-1}
+# A soak too short to hold its fault schedule, or with a client that sends nothing, could
+# only pass by proving nothing: refused before anything starts.
+if [[ ! $SOAK_SECONDS =~ ^[0-9]+$ ]] || [ "$SOAK_SECONDS" -lt 30 ]; then
+	echo "soak: SOAK_SECONDS=$SOAK_SECONDS: a soak needs a whole number of seconds, at least 30" \
+		"(the fault schedule and each kind's minimum of requests need them); nothing was run" >&2
+	exit 1
+fi
+for rate in SOAK_READ_RATE SOAK_WRITE_RATE SOAK_BILL_RATE SOAK_HOSTILE_RATE; do
+	if [[ ! ${!rate} =~ ^[1-9][0-9]*$ ]]; then
+		echo "soak: $rate=${!rate}: a rate is a whole number of requests per second, at least 1" >&2
+		exit 1
+	fi
+done
 SEED_MOVIES=200
 
 export TEST_GATEWAY_PORT=${TEST_GATEWAY_PORT:-27080} TEST_INVENTORY_PORT=${TEST_INVENTORY_PORT:-27900}
@@ -60,6 +73,8 @@ source "$SOAK_LIB/load.sh"
 source "$SOAK_LIB/hostile.sh"
 # shellcheck source=tests/soak/faults.sh
 source "$SOAK_LIB/faults.sh"
+# shellcheck source=tests/soak/coverage.sh
+source "$SOAK_LIB/coverage.sh"
 # shellcheck source=tests/soak/report.sh
 source "$SOAK_LIB/report.sh"
 
@@ -69,9 +84,9 @@ FAULT_PID=
 # folder (requests, faults, logs) after a failure, removes it after a pass.
 soak_cleanup() {
 	local status=$? pids
-	load_stop
+	traffic_stop
 	[ -z "$FAULT_PID" ] || kill "$FAULT_PID" 2>/dev/null || true
-	read -r -a pids <<<"$(cat "$PM2_HOME/pm2.pid" 2>/dev/null || true) $(c_processes | cut -d' ' -f2 | paste -sd ' ')"
+	read -r -a pids <<<"$(stack_pids)"
 	private_stack_down
 	stop_leftovers "${pids[@]}"
 	if [ "$status" -ne 0 ]; then
@@ -82,8 +97,8 @@ soak_cleanup() {
 }
 trap soak_cleanup EXIT
 
-# seed_movies: SEED_MOVIES movies that only the reader touches; sets SEEDED_IDS.
-seed_movies() {
+# soak_seed_movies: SEED_MOVIES movies that only the reader touches; sets SEEDED_IDS.
+soak_seed_movies() {
 	app_psql POSTGRES -v n="$SEED_MOVIES" <<'SQL'
 INSERT INTO movies (title, description)
 	SELECT format('Soak movie %s', g), 'read by the soak, never changed'
@@ -97,7 +112,7 @@ SQL
 run_load() {
 	local last
 	START_US=$(now_us)
-	load_start
+	traffic_start
 	fault_run &
 	FAULT_PID=$!
 	wait "$FAULT_PID" || true
@@ -106,7 +121,7 @@ run_load() {
 	last=$(tail -n 1 "$SOAK_DIR/faults" | cut -d' ' -f3)
 	sleep_until $((${last:-0} + (FAULT_GRACE + 5) * 1000000))
 	snapshot_rss "$SOAK_DIR/rss-end"
-	load_stop
+	traffic_stop
 	printf '   t=%5.1f s  load stopped\n' "$(since_start "$(now_us)")"
 }
 
@@ -117,13 +132,20 @@ main() {
 	done
 	echo "== starting a private stack in $STACK_DIR (gateway on $BASE_URL)"
 	private_stack_up
-	seed_movies
+	soak_seed_movies
+	[ "${#SEEDED_IDS[@]}" -ge "$SEED_MOVIES" ] ||
+		{ echo "soak: seeded ${#SEEDED_IDS[@]} movies, not $SEED_MOVIES" >&2; exit 1; }
 	hostile_prepare "${SEEDED_IDS[0]}"
 	fault_schedule "$SOAK_SECONDS"
+	fault_write_schedule "$SOAK_DIR/schedule"
 	echo "== $SOAK_SECONDS s of traffic, requests per second: reads $SOAK_READ_RATE," \
 		"writes $SOAK_WRITE_RATE, orders $SOAK_BILL_RATE, hostile $SOAK_HOSTILE_RATE" \
 		"(${#HOSTILE_CASES[@]} cases in turn)"
+	echo "== the fewest requests of each kind to be answered as expected:" \
+		"$(for kind in "${SOAK_KINDS[@]}"; do printf '%s %s, ' "$kind" "$(kind_minimum "$kind")"; done | sed 's/, $//')"
 	fault_print_schedule
+	[ -z "${SOAK_SKIP_FAULT:-}" ] ||
+		echo "   SOAK_SKIP_FAULT=\"$SOAK_SKIP_FAULT\": those faults will not be carried out, and the soak will fail"
 	snapshot_rss "$SOAK_DIR/rss-start"
 	: >"$SOAK_DIR/faults"
 	run_load
