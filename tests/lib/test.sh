@@ -3,6 +3,7 @@
 # RabbitMQ, lighttpd and PM2 that this script starts on its own ports and folders,
 # and stops on exit. It never touches what `make run` started.
 # Usage: tests/lib/test.sh [bats files or folders...]  (default: tests/e2e)
+# Each section's header ends with the seconds since the run started, [N s].
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/deploy/lib/env.sh"
 source "$PROJECT_ROOT/tests/lib/stack.sh"
@@ -23,7 +24,7 @@ stop_private_stack() {
 }
 trap stop_private_stack EXIT
 
-echo "== unit tests"
+echo "== unit tests  [${SECONDS} s]"
 for t in "$BUILD_DIR"/tests/test_*; do
 	[ -x "$t" ] || continue
 	out=$("$t" 2>&1) || true
@@ -37,7 +38,7 @@ done
 run_check() {
 	local title=$1 lines=$2 out
 	shift 2
-	echo "== $title"
+	echo "== $title  [${SECONDS} s]"
 	out=$("$@" 2>&1) || true
 	printf '%s\n' "$out" | tail -n "$lines"
 	count_line "$out"
@@ -48,7 +49,7 @@ run_check "one default per setting (C, .env.example, docs)" 10 "$PROJECT_ROOT/te
 run_check shellcheck 20 "$PROJECT_ROOT/tests/lint_shell.sh"
 run_check "make install into a temporary DESTDIR" 5 "$PROJECT_ROOT/tests/install/check_install.sh"
 
-echo "== starting private services in $STACK_DIR"
+echo "== starting private services in $STACK_DIR  [${SECONDS} s]"
 private_stack_up
 
 # The same API served as plain CGI from cgi-bin/ through lighttpd's mod_cgi, on a
@@ -70,15 +71,15 @@ run_cgi_suites() {
 	wait "$pid" || true
 }
 
-echo "== end-to-end tests"
+echo "== end-to-end tests  [${SECONDS} s]"
 if [ $# -gt 0 ]; then
 	run_bats "$@"
 else
 	run_bats "$PROJECT_ROOT/tests/e2e"
-	echo "== end-to-end tests, plain CGI"
+	echo "== end-to-end tests, plain CGI  [${SECONDS} s]"
 	run_cgi_suites
 	# The API page: its HTTP checks, then the page in headless Chromium (puppeteer-core).
-	echo "== the API page (tests/browser)"
+	echo "== the API page (tests/browser)  [${SECONDS} s]"
 	run_bats "$PROJECT_ROOT/tests/browser"
 	out=$(timeout 300 node "$PROJECT_ROOT/tests/browser/api_page.js" 2>&1) || true
 	printf '%s\n' "$out"
