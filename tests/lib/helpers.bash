@@ -1,13 +1,17 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2016 # jq filters name their own $variables
 # The one test library, loaded by every bats suite (`load ../lib/helpers`): requests,
-# problem+json assertions, SQL as the app users, services, waits, load generation.
+# problem+json assertions, SQL as the app users, services, waits; with it come
+# tests/lib/procs.sh (the stack's processes, shared with the soak and the benchmark) and
+# tests/lib/load.bash (background load and the orders it made).
 # The stack is started by tests/lib/test.sh (or tests/lib/test-hosts.sh), which exports
 # BASE_URL, STACK_DIR, PM2_HOME and the .env variables. Waiting for a condition is
 # wait_for SECONDS CMD... (tests/lib/stack.sh).
 bats_require_minimum_version 1.5.0
 source "$PROJECT_ROOT/scripts/deploy/lib/env.sh"
 source "$PROJECT_ROOT/tests/lib/stack.sh"
+source "$PROJECT_ROOT/tests/lib/procs.sh"
+source "$PROJECT_ROOT/tests/lib/load.bash"
 
 common_setup() {
 	bats_load_library bats-support
@@ -57,6 +61,11 @@ create_movie() {
 # create_titled TITLE: creates a movie with that title and no description; prints its id.
 create_titled() {
 	create_movie "$(jq -cn --arg t "$1" '{title: $t}')"
+}
+
+# message_id: the message_id of the last answer (an order's).
+message_id() {
+	jq -r .message_id "$BATS_TEST_TMPDIR/body"
 }
 
 # parallel_http N METHOD PATH [JSON]: N requests, 32 at a time; prints one status per line.
@@ -131,6 +140,14 @@ queue_has_consumer() {
 	rabbit_url_parts
 	rabbitmqctl_ list_queues -p "$AMQP_VHOST" -q --no-table-headers name consumers 2>/dev/null |
 		awk -v q="$QUEUE_NAME" '$1 == q && $2 > 0 { found = 1 } END { exit !found }'
+}
+
+# queue_consumers_are N: the broker lists QUEUE_NAME with exactly N consumers (a broker
+# that does not answer is no "0").
+queue_consumers_are() {
+	rabbit_url_parts
+	rabbitmqctl_ list_queues -p "$AMQP_VHOST" -q --no-table-headers name consumers 2>/dev/null |
+		awk -v q="$QUEUE_NAME" -v n="$1" '$1 == q && $2 == n { found = 1 } END { exit !found }'
 }
 
 app_stop() {
@@ -233,121 +250,3 @@ in_host() {
 	on_host "$host" bash -c '"$@"' _ "$@"
 }
 export -f app_psql tcp_open
-
-# ---- Load ---------------------------------------------------------------------
-
-# Background clients (the operations suite) that record one line per request ("STATUS"
-# or, for orders, "STATUS KEY"), so that a test can count what failed while it restarted
-# something. curl writes 000 for a request that got no answer at all.
-#   fresh      a new connection for every request (a curl process each); each request is
-#              also recorded with when it started and ended ("START END STATUS [KEY]",
-#              seconds since the epoch) in CLIENT.times (load_timed_lines)
-#   keepalive  one curl process sends 100 requests on one connection, then the next 100
-# Orders carry their own Idempotency-Key, which is also their message_id in billing_db.
-
-LOAD_DIR=
-LOAD_PIDS=()
-LOAD_SECONDS_MAX=120
-
-# load_request_config METHOD PATH CLIENT BATCH: a curl config of 100 requests.
-load_request_config() {
-	local method=$1 path=$2 client=$3 batch=$4 i key
-	for ((i = 0; i < 100; i++)); do
-		[ "$i" -eq 0 ] || echo next
-		printf 'url = "%s%s"\nrequest = "%s"\noutput = "/dev/null"\nmax-time = 10\n' \
-			"$BASE_URL" "$path" "$method"
-		if [ "$method" = POST ]; then
-			key=load-$client-$batch-$i-$RANDOM$RANDOM
-			printf 'header = "Content-Type: application/json"\nheader = "Idempotency-Key: %s"\n' "$key"
-			printf 'data = "{\\"user_id\\": \\"7\\", \\"number_of_items\\": 1, \\"total_amount\\": \\"2.50\\"}"\n'
-			printf 'write-out = "%%{http_code} %s\\n"\n' "$key"
-		else
-			printf 'write-out = "%%{http_code}\\n"\n'
-		fi
-	done
-}
-
-# load_client KIND METHOD PATH CLIENT: runs until the stop file exists; what it records
-# goes to CLIENT.before, or to CLIENT.after once the mark file exists.
-load_client() {
-	local kind=$1 method=$2 path=$3 client=$4 batch=0 cfg out started answer deadline=$((SECONDS + LOAD_SECONDS_MAX))
-	cfg=$LOAD_DIR/$client.cfg
-	while [ ! -e "$LOAD_DIR/stop" ] && [ "$SECONDS" -lt "$deadline" ]; do
-		out=$LOAD_DIR/$client.before
-		[ ! -e "$LOAD_DIR/mark" ] || out=$LOAD_DIR/$client.after
-		batch=$((batch + 1))
-		load_request_config "$method" "$path" "$client" "$batch" >"$cfg"
-		if [ "$kind" = fresh ]; then
-			# One curl per request: split the config at its "next" lines.
-			awk -v dir="$LOAD_DIR" -v c="$client" 'BEGIN { n = 0 } $0 == "next" { n++; next }
-				{ print > (dir "/" c ".req" n) }' "$cfg"
-			for req in "$LOAD_DIR/$client".req*; do
-				[ ! -e "$LOAD_DIR/stop" ] || break
-				started=$EPOCHREALTIME
-				answer=$(curl -sS -K "$req" 2>/dev/null) || true
-				echo "$answer" >>"$out"
-				echo "$started $EPOCHREALTIME $answer" >>"$LOAD_DIR/$client.times"
-			done
-			rm -f "$LOAD_DIR/$client".req*
-		else
-			curl -sS -K "$cfg" >>"$out" 2>/dev/null || true
-		fi
-	done
-}
-
-# load_start KIND CLIENTS METHOD PATH: starts CLIENTS background clients of that kind.
-load_start() {
-	local kind=$1 n=$2 method=$3 path=$4 i
-	LOAD_DIR=${LOAD_DIR:-$(mktemp -d "$BATS_TEST_TMPDIR/load.XXXXXX")}
-	for ((i = 1; i <= n; i++)); do
-		load_client "$kind" "$method" "$path" "$kind-$method-${#LOAD_PIDS[@]}" 3>&- &
-		LOAD_PIDS+=($!)
-	done
-}
-
-# load_lines before|after|all: the lines recorded so far in that phase.
-load_lines() {
-	local phase phases=("$1")
-	[ "$1" != all ] || phases=(before after)
-	for phase in "${phases[@]}"; do
-		cat "$LOAD_DIR"/*."$phase" 2>/dev/null || true
-	done
-}
-
-# load_timed_lines: "START END STATUS [KEY]" of every request of the fresh clients.
-load_timed_lines() {
-	cat "$LOAD_DIR"/*.times 2>/dev/null || true
-}
-
-# load_count PHASE: requests answered so far; load_failures PHASE: those not 2xx.
-load_count() {
-	load_lines "$1" | grep -c . || true
-}
-
-load_failures() {
-	load_lines "$1" | grep -vc '^2' || true
-}
-
-load_reached() {
-	[ "$(load_count all)" -ge "$1" ]
-}
-
-# load_wait_for N: returns once N more requests were recorded (at most 30 s).
-load_wait_for() {
-	wait_for 30 load_reached $(($(load_count all) + $1))
-}
-
-load_mark() {
-	touch "$LOAD_DIR/mark"
-}
-
-load_stop() {
-	touch "$LOAD_DIR/stop"
-	wait "${LOAD_PIDS[@]}" 2>/dev/null || true
-	LOAD_PIDS=()
-}
-
-# load_accepted_orders: the Idempotency-Keys of the orders answered 200.
-load_accepted_orders() {
-	load_lines all | awk '$1 == 200 && NF == 2 { print $2 }'
-}
