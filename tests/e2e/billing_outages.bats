@@ -39,19 +39,22 @@ queue_holds() {
 	[ "$(queue_count "$1")" -ge "$2" ]
 }
 
-# queue_count_is QUEUE N: the broker reports exactly N messages ready in QUEUE.
-# queue_has_no_consumer: nobody consumes QUEUE_NAME. Both are waited for, not read once:
-# a quorum queue's counters reach list_queues a few seconds late.
+# queue_count_is QUEUE N: the broker reports exactly N messages ready in QUEUE. Waited
+# for, not read once, as queue_consumers_are is: a quorum queue's counters reach
+# list_queues a few seconds late.
 queue_count_is() {
 	[ "$(queue_count "$1")" = "$2" ]
 }
 
-queue_has_no_consumer() {
-	! queue_has_consumer
-}
-
 billing_pid() {
 	"$PM2" pid billing_app
+}
+
+# billing_pid_other_than PID: billing_app runs, with another pid than PID.
+billing_pid_other_than() {
+	local pid
+	pid=$(billing_pid)
+	[[ $pid =~ ^[1-9][0-9]*$ ]] && [ "$pid" != "$1" ]
 }
 
 @test "orders posted while billing_app is stopped wait in the queue and land once it starts" {
@@ -102,8 +105,10 @@ billing_pid() {
 	"$PM2" start billing_app >/dev/null
 	# kill it as soon as the first rows are committed, in the middle of the drain
 	wait_for 30 rows_of_are_more_than "$user" 0
-	kill -9 "$(billing_pid)"
+	killed=$(billing_pid)
+	kill -9 "$killed"
 	# PM2 restarts it, as it would after any crash
+	wait_for 30 billing_pid_other_than "$killed"
 	wait_for 60 queue_has_consumer
 	wait_for 60 rows_of_are "$user" 5000
 	assert_equal "$(distinct_rows_of "$user")" 5000
@@ -144,6 +149,6 @@ billing_pid() {
 	app_stop billing_app
 	run kill -0 "$pid"
 	assert_failure
-	wait_for 10 queue_has_no_consumer
+	wait_for 10 queue_consumers_are 0
 	app_start billing_app
 }

@@ -15,10 +15,6 @@ post() {
 	http POST "$path" -H 'Content-Type: application/json' --data-binary "$json" "$@"
 }
 
-message_id() {
-	jq -r .message_id "$BATS_TEST_TMPDIR/body"
-}
-
 # order_digest USER_ID ITEMS AMOUNT: the digest part of an order's message id, as
 # docs/billing.md defines it, computed here independently of the publisher.
 order_digest() {
@@ -51,13 +47,16 @@ refused() {
 	assert_problem "$want" "$field"
 }
 
-# inventory_rss_kb: the resident memory of every inventory_app process, summed, in kB.
+# inventory_rss_kb: the resident memory of every inventory_app instance, summed, in kB;
+# fails when none is online or one is gone.
 inventory_rss_kb() {
-	local pid total=0
-	for pid in $("$PM2" jlist | jq -r '.[] | select(.name == "inventory_app") | .pid'); do
-		total=$((total + $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")))
+	local kb total=0
+	# shellcheck disable=SC2046 # one pid per word
+	for kb in $(rss_kb $(pm2_online_pids inventory_app)); do
+		[[ $kb =~ ^[0-9]+$ ]] || return 1
+		total=$((total + kb))
 	done
-	echo "$total"
+	[ "$total" -gt 0 ] && echo "$total"
 }
 
 # post_file_parallel N PATH FILE: N POSTs of FILE at once; prints one status per line.
@@ -109,6 +108,7 @@ tiny_members_body() {
 	wait_for 15 order_count_is "$(message_id)" 1
 	# a later order passes through the same consumer: by then the retry was handled too
 	run post /api/billing '{"user_id": "41", "number_of_items": 1, "total_amount": "1"}'
+	assert_output 200
 	wait_for 15 order_count_is "$(message_id)" 1
 	run sql_billing "SELECT count(*) FROM orders WHERE message_id LIKE '$key:%'"
 	assert_output 1
@@ -200,7 +200,8 @@ tiny_members_body() {
 @test "eight concurrent 64 KB bodies of tiny members are refused and cost the inventory under 16 MB" {
 	tiny_members_body "$BATS_TEST_TMPDIR/tiny.json"
 	size=$(stat -c %s "$BATS_TEST_TMPDIR/tiny.json")
-	[ "$size" -gt 60000 ] && [ "$size" -le 65536 ]
+	assert [ "$size" -gt 60000 ]
+	assert [ "$size" -le 65536 ]
 	before=$(inventory_rss_kb)
 	run post_file_parallel 8 /api/movies "$BATS_TEST_TMPDIR/tiny.json"
 	after=$(inventory_rss_kb)

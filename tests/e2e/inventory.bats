@@ -79,6 +79,7 @@ raw_request() {
 	assert_output 200
 	jqb 'map(.title) == ["\($t) 100% Pure"]' --arg t "$TAG"
 	run -0 http GET "/api/movies?title=$(urlencode "${TAG} 100% P")"
+	assert_output 200
 	jqb 'map(.title) == ["\($t) 100% Pure"]' --arg t "$TAG"
 }
 
@@ -90,6 +91,7 @@ raw_request() {
 	assert_output 200
 	jqb 'map(.title) == ["\($t)a_b"]' --arg t "$TAG"
 	run -0 http GET "/api/movies?title=${TAG}a%5Fb"
+	assert_output 200
 	jqb 'map(.title) == ["\($t)a_b"]' --arg t "$TAG"
 }
 
@@ -97,8 +99,10 @@ raw_request() {
 	create_titled "${TAG} back\\slash" >/dev/null
 	create_titled "${TAG} it's" >/dev/null
 	run -0 http GET "/api/movies?title=$(urlencode "${TAG} back\\s")"
+	assert_output 200
 	jqb 'map(.title) == ["\($t) back\\slash"]' --arg t "$TAG"
 	run -0 http GET "/api/movies?title=$(urlencode "${TAG} it'")"
+	assert_output 200
 	jqb 'map(.title) == ["\($t) it'"'"'s"]' --arg t "$TAG"
 }
 
@@ -117,8 +121,10 @@ raw_request() {
 	assert_output 200
 	jqb 'map(.id) == [$a, $b]' --argjson a "${ids[0]}" --argjson b "${ids[1]}"
 	run -0 http GET "/api/movies?title=$TAG&limit=2&offset=2"
+	assert_output 200
 	jqb 'map(.id) == [$a, $b]' --argjson a "${ids[2]}" --argjson b "${ids[3]}"
 	run -0 http GET "/api/movies?offset=4&title=$TAG&limit=2"
+	assert_output 200
 	jqb 'map(.id) == [$a]' --argjson a "${ids[4]}"
 	run -0 http GET "/api/movies?title=$TAG&offset=5"
 	assert_output 200
@@ -127,6 +133,7 @@ raw_request() {
 	assert_output 200
 	jqb 'length == 5'
 	run -0 http GET "/api/movies?title=$TAG&limit=1"
+	assert_output 200
 	jqb 'map(.id) == [$a]' --argjson a "${ids[0]}"
 	run -0 http GET "/api/movies?title=$TAG&offset=9223372036854775807"
 	assert_output 200
@@ -224,6 +231,7 @@ raw_request() {
 	jqb '. == {deleted: $n}' --argjson n "$before"
 	assert_equal "$(sql_movies 'SELECT count(*) FROM movies')" 0
 	run -0 http GET /api/movies
+	assert_output 200
 	jqb '. == []'
 
 	create_titled "$TAG c" >/dev/null
@@ -268,6 +276,7 @@ raw_request() {
 	[[ $(header Content-Type) == application/json* ]]
 	jqb '. == {id: $id, title: $t, description: "kept"}' --argjson id "$id" --arg t "$TAG new"
 	run -0 http GET "/api/movies/$id"
+	assert_output 200
 	jqb '. == {id: $id, title: $t, description: "kept"}' --argjson id "$id" --arg t "$TAG new"
 }
 
@@ -278,6 +287,7 @@ raw_request() {
 	assert_output 200
 	jqb '. == {id: $id, title: $t, description: "new"}' --argjson id "$id" --arg t "$TAG keep"
 	run -0 http GET "/api/movies/$id"
+	assert_output 200
 	jqb '.description == "new" and .title == $t' --arg t "$TAG keep"
 }
 
@@ -303,6 +313,7 @@ raw_request() {
 	local id
 	id=$(create_titled "$TAG put gone")
 	run -0 http DELETE "/api/movies/$id"
+	assert_output 200
 	run -0 http PUT "/api/movies/$id" "${JSON[@]}" --data-binary "{\"title\":\"$TAG ghost\"}"
 	assert_output 404
 	assert_problem 404
@@ -328,6 +339,7 @@ raw_request() {
 	assert_output 400
 	assert_problem 400 title
 	run -0 http GET "/api/movies/$id"
+	assert_output 200
 	jqb '.title == $t' --arg t "$TAG nothing"
 }
 
@@ -572,6 +584,7 @@ raw_request() {
 	assert_output 415
 	assert_equal "$(sql_movies "SELECT count(*) FROM movies WHERE title = '$TAG'")" 0
 	run -0 http GET "/api/movies/$id"
+	assert_output 200
 	jqb '.title == $t' --arg t "$TAG ct"
 }
 
@@ -615,6 +628,7 @@ raw_request() {
 		fail "Allow: '$allow'"
 	[[ $allow != *POST* && $allow != *PATCH* ]] || fail "Allow: '$allow'"
 	run -0 http GET "/api/movies/$id"
+	assert_output 200
 	jqb '.title == $t' --arg t "$TAG patch"
 }
 
@@ -649,6 +663,7 @@ raw_request() {
 	jqb '.title == $t' --arg t "$t"
 	# the filter finds them by a non-ASCII substring
 	run -0 http GET "/api/movies?title=$(urlencode "東京物語 🎬 $TAG")"
+	assert_output 200
 	jqb 'length == 2 and all(.title == $t)' --arg t "$t"
 }
 
@@ -688,9 +703,12 @@ raw_request() {
 	addr_re=$(inventory_address_re)
 	local id server req
 	id=$(create_titled "$TAG server")
-	for req in "GET /api/movies?title=$TAG" "GET /api/movies/$id" "GET /" "GET /api/nothing" \
-		"PATCH /api/movies" "GET /api/movies/abc" "GET /api/movies?limit=0"; do
-		run -0 http "${req%% *}" "${req#* }"
+	# "STATUS METHOD PATH": each answer is the one expected, then searched for leaks
+	for req in "200 GET /api/movies?title=$TAG" "200 GET /api/movies/$id" "404 GET /" \
+		"404 GET /api/nothing" "405 PATCH /api/movies" "404 GET /api/movies/abc" \
+		"400 GET /api/movies?limit=0"; do
+		run -0 http "$(cut -d' ' -f2 <<<"$req")" "${req#* * }"
+		assert_equal "$output ${req#* }" "$req"
 		server=$(header Server)
 		if [[ $server =~ [0-9] || $server == *lighttpd* ]]; then
 			fail "$req: Server: $server"
@@ -706,16 +724,22 @@ raw_request() {
 	local id
 	id=$(create_titled "$TAG problems")
 	run -0 http GET /api/movies/0
+	assert_output 404
 	assert_problem "$output"
 	run -0 http GET "/api/movies?offset=-5"
+	assert_output 400
 	assert_problem "$output" offset
 	run -0 http PATCH "/api/movies/$id"
+	assert_output 405
 	assert_problem "$output"
 	run -0 http POST /api/movies -H 'Content-Type: text/plain' --data-binary x
+	assert_output 415
 	assert_problem "$output"
 	run -0 http POST /api/movies "${JSON[@]}" --data-binary '{"title":1}'
+	assert_output 400
 	assert_problem "$output" title
 	run -0 http GET /nowhere
+	assert_output 404
 	assert_problem "$output"
 }
 
@@ -735,6 +759,7 @@ raw_request() {
 	assert_output 404
 	assert_equal "$(header X-Request-Id)" "$rid"
 	run -0 http GET /api/movies
+	assert_output 200
 	assert_regex "$(header X-Request-Id)" '^[0-9a-f]{32}$'
 }
 
@@ -745,10 +770,13 @@ raw_request() {
 	assert_output 200
 	jqb 'map(.title) == ["\($t) Tom & Jerry = 100%"]' --arg t "$TAG"
 	run -0 http GET "/api/movies?title=${TAG}+Tom+%26"
+	assert_output 200
 	jqb 'map(.title) == ["\($t) Tom & Jerry = 100%"]' --arg t "$TAG"
 	run -0 http GET "/api/movies?title=${TAG}%20Caf%C3%A9%2BCr%C3%A8me"
+	assert_output 200
 	jqb 'map(.title) == ["\($t) Café+Crème"]' --arg t "$TAG"
 	run -0 http GET "/api/movies?limit=%31&title=${TAG}%20caf%C3%A9"
+	assert_output 200
 	jqb 'length == 1'
 }
 

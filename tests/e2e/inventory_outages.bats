@@ -49,12 +49,16 @@ app_pid() {
 }
 
 @test "movies persist across a restart of inventory_app" {
-	local id
+	local id pids
 	id=$(create_titled "$TAG persistent")
+	pids=$(app_pid)
+	[[ $pids =~ ^[1-9][0-9]*($'\n'[1-9][0-9]*)*$ ]] || fail "inventory_app's pids: '$pids'"
 	APP_STOPPED=1
 	app_stop inventory_app
 	app_start inventory_app
 	APP_STOPPED=0
+	# every instance is a new process
+	assert_equal "$(comm -12 <(sort <<<"$pids") <(app_pid | sort))" ""
 	run wait_for 30 status_is 200 GET "/api/movies/$id"
 	assert_success
 	jqb '. == {id: $id, title: $t, description: null}' --argjson id "$id" --arg t "$TAG persistent"
@@ -87,7 +91,8 @@ app_pid() {
 	local id pid
 	id=$(create_titled "$TAG pg down")
 	pid=$(app_pid)
-	[ -n "$pid" ] && [ "$pid" != 0 ]
+	# one pid a line, one per instance
+	[[ $pid =~ ^[1-9][0-9]*($'\n'[1-9][0-9]*)*$ ]] || fail "inventory_app's pids: '$pid'"
 	PG_STOPPED=1
 	private_pg_stop
 	answers_503 GET /api/movies

@@ -35,10 +35,6 @@ teardown() {
 	fi
 }
 
-inventory_pids() {
-	"$PM2" jlist | jq -r '.[] | select(.name == "inventory_app") | .pid'
-}
-
 inventory_log() {
 	"$PM2" jlist | jq -r 'first(.[] | select(.name == "inventory_app")) | .pm2_env.pm_err_log_path'
 }
@@ -144,7 +140,7 @@ orders_of_user_are() {
 }
 
 @test "USR1 and HUP leave every inventory_app instance serving" {
-	pids=$(inventory_pids)
+	pids=$(pm2_online_pids inventory_app)
 	[ "$(wc -w <<<"$pids")" -ge 2 ]
 	for sig in USR1 HUP; do
 		# shellcheck disable=SC2086 # one pid per word
@@ -154,7 +150,7 @@ orders_of_user_are() {
 		run answers_200 80
 		assert_success
 	done
-	assert_equal "$(inventory_pids)" "$pids"
+	assert_equal "$(pm2_online_pids inventory_app)" "$pids"
 	run grep -c 'signal 10 (.*) ignored' "$(inventory_log)"
 	assert [ "$output" -ge 2 ]
 }
@@ -169,7 +165,8 @@ orders_of_user_are() {
 		skip "resident memory is not comparable under AddressSanitizer (quarantine)"
 	fi
 	declare -A start
-	pids=$(inventory_pids)
+	pids=$(pm2_online_pids inventory_app)
+	[ -n "$pids" ] || fail "no inventory_app instance online"
 	for pid in $pids; do
 		echo 5 >"/proc/$pid/clear_refs"   # resets the peak (VmHWM) to the current RSS
 		start[$pid]=$(peak_kb "$pid")

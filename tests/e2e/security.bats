@@ -21,10 +21,6 @@ teardown() {
 
 # ---- helpers ------------------------------------------------------------------
 
-app_pids() {
-	"$PM2" jlist | jq -r --arg n "$1" '.[] | select(.name == $n and .pm2_env.status == "online") | .pid'
-}
-
 publisher_pids() {
 	pgrep -P "$(cat "$RUN_DIR/lighttpd.pid")" -f billing_publisher
 }
@@ -57,8 +53,8 @@ answers() {
 
 @test "the daemons run as their own unprivileged users, never root" {
 	[ "$(id -u)" = 0 ] || skip "only root can switch users"
-	assert_equal "$(app_pids inventory_app | users_of)" inventory
-	assert_equal "$(app_pids billing_app | users_of)" billing
+	assert_equal "$(pm2_online_pids inventory_app | users_of)" inventory
+	assert_equal "$(pm2_online_pids billing_app | users_of)" billing
 	assert_equal "$(publisher_pids | users_of)" "$GATEWAY_USER"
 	run id -u inventory
 	refute_output 0
@@ -69,11 +65,11 @@ answers() {
 @test "each daemon's environment holds its own passwords only" {
 	local pid environ
 	rabbit_url_parts
-	pid=$(app_pids inventory_app | head -n 1)
+	pid=$(pm2_online_pids inventory_app | head -n 1)
 	environ=$(tr '\0' '\n' <"/proc/$pid/environ")
 	assert_equal "$(grep -c "^POSTGRES_PASSWORD=" <<<"$environ")" 1
 	[[ $environ != *"$POSTGRES_BILLING_PASSWORD"* && $environ != *"$AMQP_PASS"* ]]
-	pid=$(app_pids billing_app | head -n 1)
+	pid=$(pm2_online_pids billing_app | head -n 1)
 	environ=$(tr '\0' '\n' <"/proc/$pid/environ")
 	[[ $environ != *"$POSTGRES_PASSWORD"* ]]
 	environ=$(tr '\0' '\n' <"/proc/$(cat "$RUN_DIR/lighttpd.pid")/environ")
@@ -95,6 +91,7 @@ answers() {
 	# inventory_app's threads connect on their first request
 	run parallel_http 32 GET /api/movies/
 	assert_success
+	assert_equal "$(grep -c '^200$' <<<"$output")" 32
 	run pg_admin -c "SELECT count(*) FROM pg_stat_activity a JOIN pg_roles r ON r.rolname = a.usename
 		WHERE a.backend_type = 'client backend' AND r.rolsuper AND a.pid <> pg_backend_pid()"
 	assert_output 0
@@ -122,6 +119,8 @@ answers() {
 	assert_output "local|{all}|{postgres}|peer"
 	run env POSTGRES_USER=postgres bash -c 'app_psql POSTGRES -c "SELECT 1"'
 	assert_failure
+	# refused for who it is, not because nothing answered
+	assert_output --regexp 'no pg_hba\.conf entry|authentication failed'
 }
 
 # ---- secrets -------------------------------------------------------------------

@@ -26,9 +26,9 @@ billing_logged() {
 	billing_log | grep -qF "$1"
 }
 
-# post_order [curl args...]: one order through the gateway; sets the caller's rid and mid
-# from the answer.
-post_order() {
+# traced_order [curl args...]: one order through the gateway; sets the caller's rid and
+# mid from the answer.
+traced_order() {
 	run -0 http POST /api/billing -H 'Content-Type: application/json' "$@" \
 		-d '{"user_id": "traced", "number_of_items": 1, "total_amount": "2.50"}'
 	assert_output 200
@@ -44,21 +44,25 @@ post_order() {
 	assert_regex "$fresh" '^[0-9a-f]{32}$'
 	wait_for 5 in_access_log "$fresh"
 	run -0 http GET /api/movies
+	assert_output 200
 	assert [ "$(header X-Request-Id)" != "$fresh" ]
 }
 
 @test "a client's valid X-Request-Id is kept; an invalid one is replaced by a fresh one" {
 	run -0 http GET /api/movies -H "X-Request-Id: client-$RANDOM.trace"
+	assert_output 200
 	assert_regex "$(header X-Request-Id)" '^client-[0-9]+\.trace$'
 	run -0 http GET /api/movies -H "X-Request-Id: $(printf 'x%.0s' {1..129})"
+	assert_output 200
 	assert_regex "$(header X-Request-Id)" '^[0-9a-f]{32}$'
 	run -0 http GET /api/movies -H 'X-Request-Id: two words'
+	assert_output 200
 	assert_regex "$(header X-Request-Id)" '^[0-9a-f]{32}$'
 }
 
 @test "an order's request id is in the access log, the publisher's log and billing_app's commit line" {
 	local rid mid
-	post_order
+	traced_order
 	assert_regex "$rid" '^[0-9a-f]{32}$'
 	wait_for 5 in_access_log "$rid"
 	run -0 publisher_log
@@ -71,7 +75,7 @@ post_order() {
 
 @test "a client's request id goes with its order to billing_app" {
 	local rid mid
-	post_order -H "X-Request-Id: order-trace-$RANDOM"
+	traced_order -H "X-Request-Id: order-trace-$RANDOM"
 	assert_regex "$rid" '^order-trace-[0-9]+$'
 	wait_for 30 billing_logged "$mid $rid"
 	wait_for 5 in_access_log "$rid"
