@@ -24,7 +24,7 @@
 # configured (fsync, synchronous_commit, persistent messages, confirms, manual acks).
 #
 # Usage: scripts/bench/bench.sh            full run; writes docs/bench/results.md and chart.png
-#        QUICK=1 scripts/bench/bench.sh    smoke run (1 s per scenario, 10 s for (r), 500
+#        QUICK=1 scripts/bench/bench.sh    smoke run (1 s per scenario, 16 s for (r), 500
 #                                    orders, no soak); writes under the stack's temporary folder
 #        scripts/bench/bench.sh a d soak   only these scenarios (while working on one)
 #        PROFILE=1 scripts/bench/bench.sh  also a whole-machine perf profile of each wrk
@@ -64,7 +64,9 @@ if [[ ${QUICK:-} =~ ^(|0|no|false)$ ]]; then
 else
 	QUICK=1
 	DURATION=1 WARMUP=0 ORDERS=500 PGBENCH_SECONDS=1 PGBENCH_SCALE=1 SOAK_REQUESTS=0 ROUNDS=1
-	ROLLING_SECONDS=10 ROLLING_INVENTORY_AT=0.5 ROLLING_GATEWAY_AT=3
+	# A rolling restart of two unix-socket instances takes about 7 s (each stopping one waits
+	# until its sibling has listened 3 s), the gateway's reload about 3 s more.
+	ROLLING_SECONDS=16 ROLLING_INVENTORY_AT=0.5 ROLLING_GATEWAY_AT=9
 fi
 
 # Ports of their own, so that the benchmark and the test suite can run at the same time;
