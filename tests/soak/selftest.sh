@@ -48,8 +48,8 @@ a_good_run() {
 	requests hostile:malformed_json 400 application/problem+json 20 >"$SOAK_DIR/requests.hostile"
 }
 
-# verdict NAME WANT: runs the checks on SOAK_DIR; WANT is pass or fail.
-verdict() {
+# expect_verdict NAME WANT: runs the checks on SOAK_DIR; WANT is pass or fail.
+expect_verdict() {
 	local out got=pass
 	MISSED=0
 	classify_requests >/dev/null
@@ -67,57 +67,57 @@ verdict() {
 }
 
 a_good_run
-verdict "every kind above its minimum, every fault done" pass
+expect_verdict "every kind above its minimum, every fault done" pass
 
 a_good_run
 rm -f "$SOAK_DIR"/requests.*
-verdict "no request at all" fail
+expect_verdict "no request at all" fail
 
 a_good_run
 : >"$SOAK_DIR/faults"
-verdict "no fault carried out" fail
+expect_verdict "no fault carried out" fail
 
 a_good_run
 sed -i '/^broker /d' "$SOAK_DIR/faults"
-verdict "one fault skipped (broker)" fail
+expect_verdict "one fault skipped (broker)" fail
 
 a_good_run
 sed -i '$d' "$SOAK_DIR/faults"
-verdict "the last fault never ran" fail
+expect_verdict "the last fault never ran" fail
 
 a_good_run
 sed -i 's/^postgres \(.*\) done$/postgres \1 failed/' "$SOAK_DIR/faults"
-verdict "a fault that did not complete" fail
+expect_verdict "a fault that did not complete" fail
 
 a_good_run
 sed -i 's/^gateway_reload /inventory_reload /' "$SOAK_DIR/faults"
-verdict "another fault carried out than scheduled" fail
+expect_verdict "another fault carried out than scheduled" fail
 
 a_good_run
 sed -i '2{h;d};3G' "$SOAK_DIR/faults"
-verdict "two faults carried out in the wrong order" fail
+expect_verdict "two faults carried out in the wrong order" fail
 
 # SOAK_SECONDS=30 at 4 orders a second: at least 30 answered 200
 a_good_run
 requests billing 200 application/json 30 >"$SOAK_DIR/requests.biller"
-verdict "orders at their minimum" pass
+expect_verdict "orders at their minimum" pass
 
 a_good_run
 requests billing 200 application/json 29 >"$SOAK_DIR/requests.biller"
-verdict "one order short of the minimum" fail
+expect_verdict "one order short of the minimum" fail
 
 a_good_run
 sed -i '/ delete /d' "$SOAK_DIR/requests.writer"
-verdict "no DELETE made" fail
+expect_verdict "no DELETE made" fail
 
 a_good_run
 sed -i 's/ list 200 / list 503 /' "$SOAK_DIR/requests.reader"
-verdict "every list answered 503" fail
+expect_verdict "every list answered 503" fail
 
 a_good_run
 : >"$SOAK_DIR/schedule"
 : >"$SOAK_DIR/faults"
-verdict "an empty schedule" fail
+expect_verdict "an empty schedule" fail
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
