@@ -80,11 +80,6 @@ queue_consumed() {
 	queue_json "$1" | jq -e '.consumers > 0'
 }
 
-# queue_empty HOST: nothing left in billing_queue.
-queue_empty() {
-	queue_json "$1" | jq -e '.messages == 0'
-}
-
 # node_running HOST NODE_HOST: HOST's node counts NODE_HOST's among the cluster's running nodes.
 node_running() {
 	on_stack "$1" 'rabbitmqctl_ cluster_status --formatter json' |
@@ -165,31 +160,8 @@ order_statuses() {
 }
 
 # ---- After each scenario ------------------------------------------------------------------
-
-# orders_not_once: of the orders answered 200, how many are not in billing_db exactly once,
-# by the message_id each key was answered with.
-orders_not_once() {
-	local ids
-	ids=$(load_accepted_orders | sed "s/\$/:$LOAD_ORDER_DIGEST/" | paste -sd,)
-	sql_billing "SELECT count(*) FROM unnest(string_to_array('$ids', ',')) AS answered(mid)
-		WHERE (SELECT count(*) FROM orders WHERE message_id = answered.mid) <> 1"
-}
-
-all_orders_once() {
-	[ "$(orders_not_once)" = 0 ]
-}
-
-# assert_orders_exactly_once: billing_queue drains, and every order answered 200 is in
-# billing_db exactly once. ORDERS_CHECKED: how many were checked.
-assert_orders_exactly_once() {
-	local n
-	n=$(load_accepted_orders | grep -c . || true)
-	[ "$n" -gt 0 ] || fail "no order was answered 200"
-	wait_for 60 queue_empty "$BILLING_HOST" || fail "billing_queue did not drain: $(queue_json "$BILLING_HOST")"
-	wait_for 30 all_orders_once || true
-	assert_equal "$(orders_not_once)" 0
-	ORDERS_CHECKED=$n
-}
+# assert_orders_exactly_once (tests/lib/load.bash) checks the orders: it finds billing_queue
+# on the billing host through queue_json above.
 
 # scenario_setup: what each test starts from (its load, kills, name and figures).
 scenario_setup() {
