@@ -6,12 +6,6 @@
 # GATEWAY_HOST, INVENTORY_HOST and RABBITMQ_NODES (comma lists), BILLING_HOST and on_host.
 source "$PROJECT_ROOT/tests/lib/hosts.sh"
 
-# The load's order (helpers.bash, load_request_config) and so the digest in its message_id:
-# <key>:<the first 32 hex digits of SHA-256("7\n1\n2.50")> (docs/billing.md).
-LOAD_ORDER_DIGEST=$(printf '7\n1\n2.50' | sha256sum | cut -c1-32)
-# Long enough for every scenario: the clients stop at load_stop.
-# shellcheck disable=SC2034 # read by helpers.bash's load_client
-LOAD_SECONDS_MAX=600
 
 # The test files' hooks, the same for every scenario: a movie for the load to GET (MOVIE,
 # its path); each test starts with no load, no kill and no figures (scenario_setup), and
