@@ -20,6 +20,11 @@ common_setup() {
 
 # ---- Requests ---------------------------------------------------------------
 
+# urlencode TEXT: percent-encodes every byte outside the unreserved set.
+urlencode() {
+	jq -rn --arg v "$1" '$v | @uri'
+}
+
 # http METHOD PATH [curl args...]: prints the status; body and headers go to files.
 http() {
 	local method=$1 path=$2

@@ -61,7 +61,7 @@ run_cgi_suites() {
 		"$PROJECT_ROOT/scripts/deploy/gateway.sh" >"$STACK_DIR/cgi-gateway.log" 2>&1 3>&- &
 	pid=$!
 	if wait_for 30 curl -fsS -o /dev/null "http://127.0.0.1:$port/api/movies"; then
-		BASE_URL=http://127.0.0.1:$port run_bats "$PROJECT_ROOT/tests/e2e/inventory.bats" \
+		BASE_URL=http://127.0.0.1:$port run_bats "$PROJECT_ROOT"/tests/e2e/inventory{,_input,_http}.bats \
 			"$PROJECT_ROOT/tests/e2e/billing.bats"
 	else
 		echo "the CGI gateway did not come up"
