@@ -13,6 +13,18 @@ setup() {
 	JSON=(-H 'Content-Type: application/json')
 }
 
+# raw_request TEXT: sends TEXT over a fresh HTTP/1.0 connection; prints the whole reply
+# and then END (so that $(...) keeps the reply's trailing newlines).
+raw_request() {
+	local hostport=${BASE_URL#http://}
+	hostport=${hostport%%/*}
+	exec {fd}<>"/dev/tcp/${hostport%:*}/${hostport##*:}"
+	printf '%s' "$1" >&"$fd"
+	timeout 10 cat <&"$fd"
+	exec {fd}>&-
+	printf END
+}
+
 # ---- trailing slash ---------------------------------------------------------
 
 @test "trailing slash: /api/movies/ answers like /api/movies (GET, HEAD, POST, PUT, PATCH)" {
