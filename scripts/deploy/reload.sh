@@ -21,10 +21,13 @@ gateway_env
 ECOSYSTEM=$PROJECT_ROOT/scripts/deploy/ecosystem.config.js
 # A PM2 daemon that this call starts prints its banner on stdout, which jlist's JSON must not carry.
 pm2_ ping >/dev/null
+# PM2's process list as it was before this reload, read once: each PM2 call costs about a
+# second, and a rolling restart changes pids, not how many processes an app has.
+PM2_LIST=$(pm2_ jlist)
 
-# app_count NAME: how many processes PM2 has under that name (any status).
+# app_count NAME: how many processes PM2 had under that name (any status).
 app_count() {
-	pm2_ jlist | jq --arg n "$1" '[.[] | select(.name == $n)] | length'
+	jq --arg n "$1" '[.[] | select(.name == $n)] | length' <<<"$PM2_LIST"
 }
 
 # running_config PID: the config file a running lighttpd was started with (-f FILE).
@@ -64,7 +67,7 @@ foreign_instances() {
 	local user pid
 	[ "$(id -u)" = 0 ] || return 0
 	user=$(app_user "$1")
-	for pid in $(pm2_ jlist | jq -r --arg n "$1" '.[] | select(.name == $n and .pid > 0) | .pid'); do
+	for pid in $(jq -r --arg n "$1" '.[] | select(.name == $n and .pid > 0) | .pid' <<<"$PM2_LIST"); do
 		[ "$(stat -c %U "/proc/$pid" 2>/dev/null || echo "$user")" = "$user" ] || echo "$pid"
 	done
 }
@@ -72,17 +75,20 @@ foreign_instances() {
 # reload_instances NAME WANTED: a rolling restart of NAME's processes, then WANTED of them.
 reload_instances() {
 	local name=$1 wanted=$2
+	local count
+	count=$(app_count "$name")
 	if [ -n "$(foreign_instances "$name")" ]; then
 		pm2_ delete "$name" >/dev/null
 		echo "$name: stopped the instances running as another user than $(app_user "$name")"
+		count=0
 	fi
-	if [ "$(app_count "$name")" -eq 0 ]; then
+	if [ "$count" -eq 0 ]; then
 		pm2_ start "$ECOSYSTEM" --only "$name" >/dev/null
 		echo "$name: started"
 		return
 	fi
 	pm2_ reload "$name" --update-env >/dev/null
-	if [ "$(app_count "$name")" -ne "$wanted" ]; then
+	if [ "$count" -ne "$wanted" ]; then
 		pm2_ scale "$name" "$wanted" >/dev/null
 	fi
 	echo "$name: rolling restart of $wanted instance(s)"
@@ -90,7 +96,7 @@ reload_instances() {
 
 apps=("$@")
 if [ ${#apps[@]} -eq 0 ]; then
-	mapfile -t apps < <(pm2_ jlist | jq -r '[.[].name] | unique | .[]')
+	mapfile -t apps < <(jq -r '[.[].name] | unique | .[]' <<<"$PM2_LIST")
 fi
 [ ${#apps[@]} -gt 0 ] || { echo "no app runs here yet: make run" >&2; exit 1; }
 for app in "${apps[@]}"; do

@@ -1,37 +1,19 @@
 #!/usr/bin/env bash
-# make test: unit tests, then the end-to-end suite against a private PostgreSQL,
-# RabbitMQ, lighttpd and PM2 that this script starts on its own ports and folders,
-# and stops on exit. It never touches what `make run` started.
-# Usage: tests/lib/test.sh [bats files or folders...]  (default: tests/e2e)
+# make test: unit tests and lints, then the end-to-end suites against private PostgreSQL,
+# RabbitMQ, lighttpd and PM2 that this script starts on their own ports and folders, and
+# stops on exit. It never touches what `make run` started.
+# The suites run on two private stacks side by side: one for the suites that restart,
+# stop or kill parts of the platform (long waits, little CPU), one for everything else.
+# Within a stack the suites run one after another, so no suite sees the other's outages.
+# Usage: tests/lib/test.sh [bats files or folders...]  (default: tests/e2e, both stacks)
 # Each section's header ends with the seconds since the run started, [N s].
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/deploy/lib/env.sh"
 source "$PROJECT_ROOT/tests/lib/stack.sh"
 source "$PROJECT_ROOT/tests/lib/tally.sh"
 
-private_stack_env test
-export BASE_URL=http://127.0.0.1:$API_GATEWAY_PORT
-
-stop_private_stack() {
-	local status=$?
-	private_stack_down
-	if [ "$failed" -gt 0 ] || [ "$status" -ne 0 ]; then
-		echo "--- logs of the failed run (kept in $STACK_DIR)"
-		tail -n 30 "$PM2_HOME"/logs/*.log 2>/dev/null || true
-	else
-		rm -rf "$STACK_DIR"
-	fi
-}
-trap stop_private_stack EXIT
-
-echo "== unit tests  [${SECONDS} s]"
-for t in "$BUILD_DIR"/tests/test_*; do
-	[ -x "$t" ] || continue
-	out=$("$t" 2>&1) || true
-	printf '%s: %s\n' "${t##*/}" "$(tail -n 1 <<<"$out")"
-	grep -E '^(not ok|FAIL)' <<<"$out" || true
-	count_line "$out"
-done
+# The suites of the first stack: they restart, stop or kill services.
+RESTART_SUITES=(operations billing_outages inventory_outages resources)
 
 # run_check TITLE LINES CMD...: a checker whose last line is "N passed, N failed"; its
 # last LINES lines are shown and its counts added.
@@ -43,14 +25,6 @@ run_check() {
 	printf '%s\n' "$out" | tail -n "$lines"
 	count_line "$out"
 }
-
-run_check "OpenAPI lint" 5 "$PROJECT_ROOT/tests/lint_openapi.sh"
-run_check "one default per setting (C, .env.example, docs)" 10 "$PROJECT_ROOT/tests/lint_defaults.sh"
-run_check shellcheck 20 "$PROJECT_ROOT/tests/lint_shell.sh"
-run_check "make install into a temporary DESTDIR" 5 "$PROJECT_ROOT/tests/install/check_install.sh"
-
-echo "== starting private services in $STACK_DIR  [${SECONDS} s]"
-private_stack_up
 
 # The same API served as plain CGI from cgi-bin/ through lighttpd's mod_cgi, on a
 # second gateway beside the FastCGI one (same databases, broker and billing_app).
@@ -71,25 +45,14 @@ run_cgi_suites() {
 	wait "$pid" || true
 }
 
-echo "== end-to-end tests  [${SECONDS} s]"
-if [ $# -gt 0 ]; then
-	run_bats "$@"
-else
-	run_bats "$PROJECT_ROOT/tests/e2e"
-	echo "== end-to-end tests, plain CGI  [${SECONDS} s]"
-	run_cgi_suites
-	# The API page: its HTTP checks, then the page in headless Chromium (puppeteer-core).
-	echo "== the API page (tests/browser)  [${SECONDS} s]"
+# The API page: its HTTP checks, then the page in headless Chromium (puppeteer-core).
+run_browser_suites() {
+	local out
 	run_bats "$PROJECT_ROOT/tests/browser"
 	out=$(timeout 300 node "$PROJECT_ROOT/tests/browser/api_page.js" 2>&1) || true
 	printf '%s\n' "$out"
 	count_line "$out"
-fi
-
-# make install into a temporary PREFIX, and the platform run from that tree alone against
-# this stack's services (its own gateway ports, API_GATEWAY_PORT + 20 and + 21), then
-# uninstalled.
-run_check "the installed tree (tests/install/run_installed.sh)" 40 "$PROJECT_ROOT/tests/install/run_installed.sh"
+}
 
 # The daemons report leaks when they exit, so stop them cleanly before reading the logs.
 # Any sanitizer report (SANITIZE=1 builds) fails the run even if every test passed.
@@ -107,6 +70,139 @@ check_sanitizer_reports() {
 		done
 	fi
 }
-check_sanitizer_reports
 
+# stack_run NAME PORT_OFFSET JOB [ARGS...]: a private stack of its own (make test's ports
+# plus PORT_OFFSET), JOB (a function) run on it with ARGS, then the sanitizer check and
+# the stack's "N passed, N failed" line. The stack's folder is kept when anything failed.
+stack_run() {
+	local name=$1 offset=$2
+	shift 2
+	export TEST_GATEWAY_PORT=$((${TEST_GATEWAY_PORT:-18080} + offset))
+	export TEST_PG_PORT=$((${TEST_PG_PORT:-15432} + offset))
+	export TEST_RABBIT_PORT=$((${TEST_RABBIT_PORT:-16672} + offset))
+	export TEST_INVENTORY_PORT=$((${TEST_INVENTORY_PORT:-19000} + offset))
+	private_stack_env "test-$name"
+	export BASE_URL=http://127.0.0.1:$API_GATEWAY_PORT
+	trap 'stack_stop $?' EXIT
+	echo "== $name: starting private services in $STACK_DIR  [${SECONDS} s]"
+	if ! private_stack_up; then
+		failed=$((failed + 1))
+		return
+	fi
+	"$@"
+	check_sanitizer_reports
+}
+
+stack_stop() {
+	[ "$1" -eq 0 ] || failed=$((failed + 1))
+	private_stack_down
+	if [ "$failed" -gt 0 ] || [ "$1" -ne 0 ]; then
+		echo "--- logs of the failed run (kept in $STACK_DIR)"
+		tail -n 30 "$PM2_HOME"/logs/*.log 2>/dev/null || true
+	else
+		rm -rf "$STACK_DIR"
+	fi
+	echo "$passed passed, $failed failed"
+}
+
+# The jobs a stack runs (stack_run's JOB arguments).
+restart_suites() {
+	local suite files=()
+	for suite in "${RESTART_SUITES[@]}"; do files+=("$PROJECT_ROOT/tests/e2e/$suite.bats"); done
+	echo "== restarts: end-to-end tests that restart, stop or kill services  [${SECONDS} s]"
+	run_bats "${files[@]}"
+}
+api_suites() {
+	local file files=()
+	for file in "$PROJECT_ROOT"/tests/e2e/*.bats; do
+		[[ " ${RESTART_SUITES[*]} " == *" $(basename "$file" .bats) "* ]] || files+=("$file")
+	done
+	echo "== api: end-to-end tests  [${SECONDS} s]"
+	run_bats "${files[@]}"
+	echo "== api: end-to-end tests, plain CGI  [${SECONDS} s]"
+	run_cgi_suites
+	echo "== api: the API page (tests/browser)  [${SECONDS} s]"
+	run_browser_suites
+	# make install into a temporary PREFIX, and the platform run from that tree alone
+	# against this stack's services (its own gateway ports, API_GATEWAY_PORT + 20 and
+	# + 21), then uninstalled.
+	run_check "api: the installed tree (tests/install/run_installed.sh)" 40 \
+		"$PROJECT_ROOT/tests/install/run_installed.sh"
+}
+chosen_suites() {
+	echo "== end-to-end tests  [${SECONDS} s]"
+	run_bats "$@"
+}
+
+# tests/lib/test.sh --stack NAME PORT_OFFSET JOB [ARGS...]: one stack, as this script
+# starts each in a session of its own, so that stopping it stops all it started.
+if [ "${1:-}" = --stack ]; then
+	shift
+	SECONDS=${TEST_SECONDS:-0} # the run's clock, for the section headers
+	stack_run "$@"
+	exit
+fi
+
+# Users and kernel settings both stacks need, made once before they start side by side.
+allow_listener_handover
+ensure_app_users inventory_app billing_app
+load_env
+export BUILD_DIR=$PROJECT_ROOT/${BUILD:-build/release}
+LOG_DIR=$(mktemp -d /tmp/movies-test-logs.XXXXXX)
+pids=()
+
+# On any exit, the stacks still running stop too: their whole session (bats, load
+# clients), and each takes its services down itself.
+stop_stacks() {
+	local pid
+	for pid in "${pids[@]}"; do
+		kill -- "-$pid" 2>/dev/null || true
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	rm -rf "$LOG_DIR"
+}
+trap stop_stacks EXIT
+
+# start_stack NAME PORT_OFFSET JOB [ARGS...]: stack_run in a session of its own (setsid
+# does not fork here: a background job of a script leads no process group), its output
+# in LOG_DIR/NAME.log.
+start_stack() {
+	stacks+=("$1")
+	TEST_SECONDS=$SECONDS setsid "$PROJECT_ROOT/tests/lib/test.sh" --stack "$@" >"$LOG_DIR/$1.log" 2>&1 3>&- &
+	pids+=($!)
+}
+stacks=()
+if [ $# -gt 0 ]; then
+	start_stack test 0 chosen_suites "$@"
+else
+	# 500 apart: each stack also uses its gateway port + 1..21 and its broker port + 100.
+	start_stack restarts 0 restart_suites
+	start_stack api 500 api_suites
+fi
+
+echo "== unit tests  [${SECONDS} s]"
+for t in "$BUILD_DIR"/tests/test_*; do
+	[ -x "$t" ] || continue
+	out=$("$t" 2>&1) || true
+	printf '%s: %s\n' "${t##*/}" "$(tail -n 1 <<<"$out")"
+	grep -E '^(not ok|FAIL)' <<<"$out" || true
+	count_line "$out"
+done
+
+run_check "OpenAPI lint" 5 "$PROJECT_ROOT/tests/lint_openapi.sh"
+run_check "one default per setting (C, .env.example, docs)" 10 "$PROJECT_ROOT/tests/lint_defaults.sh"
+run_check shellcheck 20 "$PROJECT_ROOT/tests/lint_shell.sh"
+run_check "make install into a temporary DESTDIR" 5 "$PROJECT_ROOT/tests/install/check_install.sh"
+
+# Each stack's output whole, in turn: the first as it goes, the next from its start once
+# the one before is done. Each ends with its own "N passed, N failed" line.
+for i in "${!stacks[@]}"; do
+	echo "=== stack ${stacks[$i]} (of ${stacks[*]}, run side by side)  [${SECONDS} s]"
+	tail -n +1 -f --pid="${pids[$i]}" "$LOG_DIR/${stacks[$i]}.log"
+	wait "${pids[$i]}" || true
+	count_line "$(tail -n 1 "$LOG_DIR/${stacks[$i]}.log")"
+done
+echo "== all stacks done  [${SECONDS} s]"
 tally_report

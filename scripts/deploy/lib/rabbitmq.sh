@@ -139,10 +139,15 @@ private_rabbit_start() {
 	env -u RABBITMQ_ERLANG_COOKIE HOME="$STACK_DIR/rabbit" "$RABBIT_BIN/rabbitmq-server" \
 		>"$STACK_DIR/rabbit/stdout.log" 2>&1 3>&- &
 	rabbitmqctl_ wait --timeout 60 "$RABBITMQ_PID_FILE" >/dev/null
-	rabbitmqctl_ await_startup >/dev/null
+	# Bounded: a node that failed to start must fail the caller, not hang it.
+	rabbitmqctl_ await_startup --timeout 120 >/dev/null
 }
 
 private_rabbit_stop() {
+	local pid
+	# No pid written, no node: rabbitmqctl stop would wait for the file for ever.
+	pid=$(cat "${RABBITMQ_PID_FILE:-}" 2>/dev/null || true)
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
 	rabbitmqctl_ stop "$RABBITMQ_PID_FILE" >/dev/null
 }
 
