@@ -186,7 +186,8 @@ raw_request() {
 	assert_output 200
 	[[ $(header Content-Type) == application/json* ]]
 	run -0 raw_request $'HEAD /api/movies HTTP/1.0\r\nHost: gateway\r\n\r\n'
-	[[ ${lines[0]} == "HTTP/1.0 200"* ]] || fail "status line: ${lines[0]}"
+	# lighttpd answers 1.0 as 1.0, Apache as 1.1, its own version (RFC 9110, 6.2): both hold
+	[[ ${lines[0]} == HTTP/1.[01]" 200"* ]] || fail "status line: ${lines[0]}"
 	# nothing follows the blank line that ends the head
 	[[ $output == *$'\r\n\r\nEND' ]] || fail "a body after the head, or no end of head: $output"
 	[[ $output == *$'\r\nContent-Length: '[1-9]* ]] || fail "no Content-Length: $output"
@@ -196,7 +197,7 @@ raw_request() {
 	local id
 	id=$(create_titled "$TAG head item")
 	run -0 raw_request "HEAD /api/movies/$id HTTP/1.0"$'\r\nHost: gateway\r\n\r\n'
-	[[ ${lines[0]} == "HTTP/1.0 200"* ]] || fail "status line: ${lines[0]}"
+	[[ ${lines[0]} == HTTP/1.[01]" 200"* ]] || fail "status line: ${lines[0]}"
 	[[ $output == *$'\r\n\r\nEND' ]] || fail "a body after the head: $output"
 	run -0 http HEAD /api/movies/9223372036854775807
 	assert_output 404
