@@ -190,7 +190,10 @@ raw_request() {
 	[[ ${lines[0]} == HTTP/1.[01]" 200"* ]] || fail "status line: ${lines[0]}"
 	# nothing follows the blank line that ends the head
 	[[ $output == *$'\r\n\r\nEND' ]] || fail "a body after the head, or no end of head: $output"
-	[[ $output == *$'\r\nContent-Length: '[1-9]* ]] || fail "no Content-Length: $output"
+	# Apache's plain CGI drops a program's Content-Length on HEAD (it counts the body the
+	# program rightly did not send, RFC 3875 4.3.3); the Apache runner says HEAD_LENGTH_DROPPED=1.
+	[ "${HEAD_LENGTH_DROPPED:-0}" = 1 ] ||
+		[[ $output == *$'\r\nContent-Length: '[1-9]* ]] || fail "no Content-Length: $output"
 }
 
 @test "HEAD /api/movies/:id: 200 without a body, 404 for a missing one" {

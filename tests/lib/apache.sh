@@ -70,6 +70,7 @@ site_private_env() {
 # cgi-bin/apache-htaccess.conf says a host must allow.
 apache_conf() {
 	local dir=$1 port=$2 mode=$3 site=$4 m
+	APACHE_SITE=$site
 	mkdir -p "$dir/run" "$dir/fcgid"
 	chown "$APACHE_USER:$APACHE_USER" "$dir/run" "$dir/fcgid"
 	{
@@ -136,16 +137,27 @@ apache_start() {
 	local dir=$1 port=$2
 	/usr/sbin/apache2 -d "$dir" -f "$dir/httpd.conf" -DFOREGROUND >>"$dir/error.log" 2>&1 3>&- &
 	APACHE_PID=$!
-	wait_for 30 curl -sS -o /dev/null "http://127.0.0.1:$port/api/movies" || {
+	wait_for 60 curl -sS -o /dev/null "http://127.0.0.1:$port/api/movies" || {
 		echo "Apache did not come up on $port:"
 		tail -n 20 "$dir/error.log"
 		return 1
 	}
 }
 
+# apache_stop: stops Apache, which stops the programs mod_fcgid started (SIGTERM); one
+# still running from the site after that counts as a failure.
 apache_stop() {
 	[ -n "${APACHE_PID:-}" ] || return 0
 	kill "$APACHE_PID" 2>/dev/null || true
 	wait "$APACHE_PID" 2>/dev/null || true
 	APACHE_PID=
+	if ! wait_for 30 site_programs_gone; then
+		echo "programs still running after Apache stopped:"
+		pgrep -af "$APACHE_SITE/build/" || true
+		failed=$((failed + 1))
+	fi
+}
+
+site_programs_gone() {
+	! pgrep -f "$APACHE_SITE/build/" >/dev/null
 }
