@@ -63,6 +63,7 @@ $(PROGRAMS):
 
 # A unit test links the archive of what it tests (and the common one under it).
 $(BUILD)/tests/test_common_helpers: $(COMMON_A)
+$(BUILD)/tests/test_cgi_stdin: $(COMMON_A)
 $(BUILD)/tests/test_http_helpers: $(COMMON_A)
 $(BUILD)/tests/test_http_helpers: LDLIBS = $(call pkg_libs,json-c fcgi)
 $(BUILD)/tests/test_movie_input: $(INVENTORY_A) $(COMMON_A)
@@ -179,6 +180,13 @@ test: deps
 	$(Q)BUILD=$(BUILD) tests/lib/test.sh
 
 check: test
+
+# The shared-hosting site through a private Apache httpd, as plain CGI (mod_cgid) and with
+# mod_fcgid (tests/lib/test-apache.sh installs Debian's apache2 and libapache2-mod-fcgid).
+.PHONY: test-apache
+test-apache: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tests/lib/test-apache.sh
 
 # The benchmark's own programs (scripts/bench/tools): the FastCGI and broker ceilings.
 BENCH_TOOLS = $(BUILD)/bench/fcgi_fixed $(BUILD)/bench/amqp_confirm_bench

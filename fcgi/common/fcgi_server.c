@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cgi_stdin.h"
 #include "env.h"
 #include "listener.h"
 #include "log.h"
@@ -71,10 +72,13 @@ static int serve_cgi(const struct fcgi_app *app)
 {
 	void *state = app->worker_new();
 	struct http_req req = { environ, NULL, NULL };
+	int status;
 
 	serve_one(app, state, &req);
 	app->worker_free(state);
-	return fflush(stdout) == 0 ? 0 : 1;
+	status = fflush(stdout) == 0 ? 0 : 1;
+	cgi_stdin_drain();
+	return status;
 }
 
 /* fd 0 is a listening socket when a web server spawned us (lighttpd's bin-path). */

@@ -173,6 +173,10 @@ key_refused() {
 	status=$(send_order "{\"user_id\": \"$USER_ID\", \"number_of_items\": 1, \"total_amount\": \"1\"}" \
 		-H "Idempotency-Key: $1")
 	assert_equal "$status $(printf %q "$1")" "400 $(printf %q "$1")"
+	# Apache refuses a malformed header before it reads any .htaccess, so a site set up
+	# by .htaccess alone gets Apache's HTML page there (README, Shared hosting); the
+	# Apache runner says so with HEADER_ERRORS_HTML=1.
+	[ -z "$2" ] && [ "${HEADER_ERRORS_HTML:-0}" = 1 ] && return 0
 	assert_problem 400 "$2"
 }
 
@@ -184,7 +188,7 @@ key_refused() {
 	for key in 'key with space' $'tab\there' $'caf\xc3\xa9' $'raw\xff'; do
 		key_refused "$key" Idempotency-Key
 	done
-	# Control characters and DEL are not valid in a header: lighttpd refuses the request.
+	# Control characters and DEL are not valid in a header: the web server refuses the request.
 	for key in $'bell\x07' $'\x01lead' $'esc\x1b[31m' $'del\x7f'; do
 		key_refused "$key" ""
 	done

@@ -186,17 +186,21 @@ raw_request() {
 	assert_output 200
 	[[ $(header Content-Type) == application/json* ]]
 	run -0 raw_request $'HEAD /api/movies HTTP/1.0\r\nHost: gateway\r\n\r\n'
-	[[ ${lines[0]} == "HTTP/1.0 200"* ]] || fail "status line: ${lines[0]}"
+	# lighttpd answers 1.0 as 1.0, Apache as 1.1, its own version (RFC 9110, 6.2): both hold
+	[[ ${lines[0]} == HTTP/1.[01]" 200"* ]] || fail "status line: ${lines[0]}"
 	# nothing follows the blank line that ends the head
 	[[ $output == *$'\r\n\r\nEND' ]] || fail "a body after the head, or no end of head: $output"
-	[[ $output == *$'\r\nContent-Length: '[1-9]* ]] || fail "no Content-Length: $output"
+	# Apache's plain CGI drops a program's Content-Length on HEAD (it counts the body the
+	# program rightly did not send, RFC 3875 4.3.3); the Apache runner says HEAD_LENGTH_DROPPED=1.
+	[ "${HEAD_LENGTH_DROPPED:-0}" = 1 ] ||
+		[[ $output == *$'\r\nContent-Length: '[1-9]* ]] || fail "no Content-Length: $output"
 }
 
 @test "HEAD /api/movies/:id: 200 without a body, 404 for a missing one" {
 	local id
 	id=$(create_titled "$TAG head item")
 	run -0 raw_request "HEAD /api/movies/$id HTTP/1.0"$'\r\nHost: gateway\r\n\r\n'
-	[[ ${lines[0]} == "HTTP/1.0 200"* ]] || fail "status line: ${lines[0]}"
+	[[ ${lines[0]} == HTTP/1.[01]" 200"* ]] || fail "status line: ${lines[0]}"
 	[[ $output == *$'\r\n\r\nEND' ]] || fail "a body after the head: $output"
 	run -0 http HEAD /api/movies/9223372036854775807
 	assert_output 404
