@@ -8,6 +8,7 @@ set -euo pipefail
 source "$(dirname "$0")/../../scripts/deploy/lib/env.sh"
 source "$PROJECT_ROOT/tests/lib/stack.sh"
 source "$PROJECT_ROOT/tests/lib/tally.sh"
+source "$PROJECT_ROOT/tests/lib/tls_pass.sh"
 
 private_stack_env test
 export BASE_URL=http://127.0.0.1:$API_GATEWAY_PORT
@@ -78,6 +79,8 @@ else
 	run_bats "$PROJECT_ROOT/tests/e2e"
 	echo "== end-to-end tests, plain CGI  [${SECONDS} s]"
 	run_cgi_suites
+	echo "== HTTPS: tests/tls, then the gateway suites over HTTPS  [${SECONDS} s]"
+	run_tls_suites
 	# The API page: its HTTP checks, then the page in headless Chromium (puppeteer-core).
 	echo "== the API page (tests/browser)  [${SECONDS} s]"
 	run_bats "$PROJECT_ROOT/tests/browser"
