@@ -203,7 +203,7 @@ answers() {
 	cp -p "$TLS_KEY" "$TLS_DIR/gateway.orig.key"
 	load_start fresh 2 GET /api/movies
 	load_start keepalive 2 POST /api/billing
-	load_wait_for 20
+	load_wait_for 10
 	# What a certbot deploy hook does: the new pair in place (each file in one rename).
 	tls_issue renewed
 	mv -f "$TLS_DIR/renewed.crt" "$TLS_CERT"
@@ -214,7 +214,7 @@ answers() {
 	run -0 tls_reload
 	assert_output --partial 'graceful restart'
 	wait_for 30 serial_is "$new" || fail "the gateway still serves $(served_serial), not $new"
-	load_wait_for 40
+	load_wait_for 20
 	load_stop
 	echo "# requests: $(load_count before) before the reload, $(load_count after) during and after" >&3
 	assert_equal "$(load_failures all)" 0
