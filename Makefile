@@ -36,7 +36,7 @@ ifneq ($(V),1)
 Q = @
 endif
 
-.PHONY: all install uninstall run reload stop test check test-hosts test-cluster deps clean bench soak fuzz status
+.PHONY: all install uninstall run reload stop test check test-hosts test-cluster deps clean bench soak fuzz status test-tls
 all: $(PROGRAMS) $(UNIT_TESTS)
 
 $(BUILD)/%.o: fcgi/%.c
@@ -218,6 +218,13 @@ soak:
 fuzz:
 	$(Q)scripts/deploy/install-deps.sh clang libclang-rt-14-dev
 	$(Q)WARN='$(WARN)' FUZZ_BUILD=$(BUILD)/fuzz tests/fuzz/run.sh $(or $(FUZZ_SECONDS),30)
+
+# make test-tls: testssl.sh against the gateway's HTTPS port and billing.bats over HTTPS,
+# on a private stack (tests/lib/test-tls.sh; minutes, so not in make test).
+test-tls: deps
+	$(Q)scripts/deploy/install-deps.sh testssl.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tests/lib/test-tls.sh
 
 test-hosts: deps
 	$(Q)tests/lib/test-hosts.sh

@@ -12,6 +12,8 @@ PACKAGES=(
 	lighttpd lighttpd-modules-lua postgresql rabbitmq-server openssl
 	bats bats-support bats-assert shellcheck curl jq iproute2 bc
 	wrk gnuplot-nox
+	# HTTPS at the gateway (README, HTTPS); nghttp: an HTTP/2 client for tests/tls.
+	lighttpd-mod-openssl nghttp2-client
 	"$@"
 )
 

@@ -9,7 +9,9 @@ load_env
 # gateway_url: where this host's gateway answers (its bind address, or loopback for all).
 gateway_url() {
 	local host=${GATEWAY_BIND:-127.0.0.1}
-	case $host in 0.0.0.0 | '*' | '') host=127.0.0.1 ;; esac
+	host=${host%%,*} # a list: its first address
+	host=${host#[} host=${host%]}
+	case $host in 0.0.0.0 | '*' | '') host=127.0.0.1 ;; :: ) host='[::1]' ;; *:*) host="[$host]" ;; esac
 	echo "http://$host:$API_GATEWAY_PORT"
 }
 

@@ -11,6 +11,7 @@ set -euo pipefail
 source "$(dirname "$0")/../../scripts/deploy/lib/env.sh"
 source "$PROJECT_ROOT/tests/lib/stack.sh"
 source "$PROJECT_ROOT/tests/lib/tally.sh"
+source "$PROJECT_ROOT/tests/lib/tls_pass.sh"
 
 # The suites of the first stack: they restart, stop or kill services.
 RESTART_SUITES=(operations billing_outages inventory_outages resources)
@@ -111,6 +112,10 @@ restart_suites() {
 	for suite in "${RESTART_SUITES[@]}"; do files+=("$PROJECT_ROOT/tests/e2e/$suite.bats"); done
 	echo "== restarts: end-to-end tests that restart, stop or kill services  [${SECONDS} s]"
 	run_bats "${files[@]}"
+	# A third gateway serving HTTPS on this stack (tests/lib/tls_pass.sh): here, not on
+	# the api stack, so that the two stacks take about as long.
+	echo "== restarts: HTTPS: tests/tls, then the gateway suites over HTTPS  [${SECONDS} s]"
+	run_tls_suites
 }
 api_suites() {
 	local file files=()

@@ -4,6 +4,7 @@
 # lighttpd re-reads that file on a graceful restart (SIGUSR1), while its own environment
 # stays the one it started with: that is how `make reload` applies an edited .env
 # without closing the port.
+source "$(dirname "${BASH_SOURCE[0]}")/gateway_tls.sh"
 
 # lighttpd_string NAME: the variable's value as a quoted lighttpd string. Quotes,
 # backslashes and line breaks are refused rather than escaped: no setting needs them.
@@ -54,12 +55,13 @@ gateway_settings() {
 	# shellcheck disable=SC2034 # lighttpd_string reads it by name
 	inventory_backend_list=$(IFS=,; echo "${addrs[*]}")
 	echo "# Written from .env by scripts/deploy/gateway.sh and make reload: edit .env, not this."
-	echo "var.gateway_bind = $(lighttpd_string GATEWAY_BIND)"
+	listen_settings || return 1
 	echo "var.gateway_port = $(lighttpd_string API_GATEWAY_PORT)"
 	echo "var.request_body_max_kb = $(lighttpd_string REQUEST_BODY_MAX_KB)"
 	echo "var.inventory_backends = $backends"
 	conn_limit_settings || return 1
 	auth_settings || return 1
+	tls_settings || return 1
 	echo "var.publisher_environment = ("
 	for name in "${PUBLISHER_ENV[@]}"; do
 		[ -n "${!name-}" ] || continue
@@ -114,6 +116,7 @@ gateway_user_reads() {
 # root and the gateway's group only; it is replaced in one rename.
 write_gateway_settings() {
 	local file=$1 tmp
+	tls_prepare || return 1
 	tmp=$(mktemp "$file.XXXXXX")
 	if ! gateway_settings >"$tmp"; then
 		rm -f "$tmp"
