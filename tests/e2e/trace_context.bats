@@ -10,6 +10,12 @@ setup() {
 	common_setup
 }
 
+teardown() {
+	if [ -n "${BILLING_STOPPED:-}" ]; then
+		app_start billing_app
+	fi
+}
+
 TRACE=4bf92f3577b34da6a3ce929d0e0e4736
 TP_RE='00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}'
 
@@ -31,29 +37,57 @@ access_logged() {
 }
 
 # fresh_trace_for VALUE...: each VALUE sent as traceparent to the inventory (one curl,
-# a request per value) is replaced: the answer's trace is a new one (flags 00), and
-# VALUE's trace id is nowhere in the answer.
+# a request per value) is replaced: each answer is a 200 with a new trace (flags 00), and
+# no VALUE's trace id is anywhere in the answers.
 fresh_trace_for() {
-	local args=() i=0 tp value
+	local args=() files=() ids=() value
 	for value in "$@"; do
-		[ $i -eq 0 ] || args+=(--next)
-		args+=(-sS --max-time 20 -o /dev/null -D "$BATS_TEST_TMPDIR/headers.$i"
+		files+=("$BATS_TEST_TMPDIR/headers.${#files[@]}")
+		ids+=(-e "${value:3:32}")
+		[ ${#args[@]} -eq 0 ] || args+=(--next)
+		args+=(-sS --max-time 20 -o /dev/null -D "${files[-1]}"
 			-H "traceparent: $value" -H 'tracestate: rojo=1' "$BASE_URL/api/movies")
-		i=$((i + 1))
 	done
 	curl "${args[@]}"
-	i=0
-	for value in "$@"; do
-		cp "$BATS_TEST_TMPDIR/headers.$i" "$BATS_TEST_TMPDIR/headers"
-		assert_regex "$(head -n 1 "$BATS_TEST_TMPDIR/headers")" "^HTTP/1\\.1 200 "
-		tp=$(header traceresponse)
-		assert_regex "$tp" "^00-[0-9a-f]{32}-[0-9a-f]{16}-00\$"
-		assert [ "${tp:3:32}" != "$TRACE" ]
-		assert [ "${tp:3:32}" != 00000000000000000000000000000000 ]
-		run grep -qiF -- "${value:3:32}" "$BATS_TEST_TMPDIR/headers"
-		assert_failure
-		i=$((i + 1))
-	done
+	run awk -v trace="$TRACE" '
+		FNR == 1 { seen[FILENAME] = 1; ok[FILENAME] = $2 == 200 }
+		tolower($1) == "traceresponse:" { tr[FILENAME] = $2; sub(/\r$/, "", tr[FILENAME]) }
+		END {
+			for (f in seen) {
+				v = tr[f]
+				if (!ok[f] || v !~ /^00-[0-9a-f]+-[0-9a-f]+-00$/ || length(v) != 55 ||
+				    substr(v, 4, 32) == trace || substr(v, 4, 32) ~ /^0+$/) {
+					print f ": " v
+					bad = 1
+				}
+			}
+			exit bad
+		}' "${files[@]}"
+	assert_success
+	assert_equal "${#lines[@]}" 0
+	run grep -iF "${ids[@]}" "${files[@]}"
+	assert_failure
+}
+
+# queue_is_empty: QUEUE_NAME holds no message, ready or unacknowledged.
+queue_is_empty() {
+	rabbit_url_parts
+	rabbitmqctl_ list_queues -p "$AMQP_VHOST" -q --no-table-headers name messages 2>/dev/null |
+		awk -v q="$QUEUE_NAME" '$1 == q && $2 == 0 { found = 1 } END { exit !found }'
+}
+
+# amqp_take_headers: takes the next message off QUEUE_NAME (billing_app stopped) and prints
+# its AMQP headers as RabbitMQ holds them, "NAME: VALUE" a line, asking the node through
+# rabbitmqctl as amqp_publish does.
+amqp_take_headers() {
+	rabbit_url_parts
+	rabbitmqctl_ eval "{ok, Q} = rabbit_amqqueue:lookup(rabbit_misc:r($(erlang_binary "$AMQP_VHOST"),
+			queue, $(erlang_binary "$QUEUE_NAME"))),
+		{ok, _, {_, _, _, _, M}, _} = rabbit_amqqueue:basic_get(Q, true, none, <<\"trace\">>,
+			rabbit_queue_type:init()),
+		Content = rabbit_binary_parser:ensure_content_decoded(element(4, M)),
+		[io:format(\"~s: ~s~n\", [K, V]) || {K, _, V} <- element(4, element(3, Content))],
+		ok."
 }
 
 @test "a request without traceparent starts a new trace, one per request" {
@@ -129,4 +163,24 @@ fresh_trace_for() {
 	wait_for 30 billing_logged "rid=$id-dead trace=$good dead-lettered message $id-dead"
 	run -0 billing_log
 	refute_output --partial "${TRACE^^}"
+}
+
+@test "the order's AMQP message carries its traceparent and its tracestate, cut to 512 characters" {
+	local state="" want="" i tp
+	for i in 0 1 2 3 4 5 6 7 8 9; do
+		state+="${state:+,}key$i=$(printf '%055d' "$i")"       # 10 members of 60 characters
+		[ "$i" -ge 8 ] || want=$state                          # the 8 that fit in 512
+	done
+	wait_for 30 queue_is_empty      # so that the next message is this test's order
+	BILLING_STOPPED=1
+	app_stop billing_app
+	run -0 http POST /api/billing -H 'Content-Type: application/json' \
+		-H "traceparent: 00-$TRACE-00f067aa0ba902b7-01" -H "tracestate: $state" \
+		-d '{"user_id": "traced", "number_of_items": 1, "total_amount": "2.50"}'
+	assert_output 200
+	tp=$(header traceresponse)
+	run -0 amqp_take_headers
+	assert_line "traceparent: $tp"
+	assert_line "tracestate: $want"
+	assert_line "x-request-id: $(header X-Request-Id)"
 }
