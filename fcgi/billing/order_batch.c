@@ -119,7 +119,7 @@ static void delivery_request_id(const amqp_basic_properties_t *p,
 	}
 }
 
-/* The traceparent header when it is a valid version-00 one, else "". */
+/* The traceparent header when it is a valid one of 55 characters, else "". */
 static void delivery_traceparent(const amqp_basic_properties_t *p,
 				 char out[TRACEPARENT_LEN + 1])
 {
