@@ -15,6 +15,7 @@
 #include "../common/log.h"
 #include "../common/signals.h"
 #include "../common/request_id.h"
+#include "../common/trace_context.h"
 #include "broker.h"
 #include "order_batch.h"
 #include "order_store.h"
@@ -57,9 +58,9 @@ static void pause_backoff(struct consumer *c)
 }
 
 /*
- * Logs which orders (message id and the request id of the POST that placed each) are now
- * in the table: the last hop of a trace. Several orders share a line, so a busy
- * consumer writes a line per few orders, not one each.
+ * Logs which orders (message id, and the request id and traceparent of the POST that
+ * placed each, "-" when none) are now in the table: the last hop of a trace. Several
+ * orders share a line, so a busy consumer writes a line per few orders, not one each.
  */
 static void log_committed(const struct order_row *rows, size_t n)
 {
@@ -68,20 +69,21 @@ static void log_committed(const struct order_row *rows, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		const char *rid = rows[i].request_id[0] ? rows[i].request_id : "-";
-		size_t need = strlen(rows[i].message_id) + strlen(rid) + 3;
+		const char *tp = rows[i].traceparent[0] ? rows[i].traceparent : "-";
+		size_t need = strlen(rows[i].message_id) + strlen(rid) + strlen(tp) + 4;
 
 		if (len > 0 && len + need >= sizeof(line)) {
-			log_info("committed %lu orders (message_id request_id): %s",
+			log_info("committed %lu orders (message_id request_id traceparent): %s",
 				 (unsigned long)count, line);
 			len = count = 0;
 		}
-		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %s",
-					len > 0 ? ", " : "", rows[i].message_id, rid);
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %s %s",
+					len > 0 ? ", " : "", rows[i].message_id, rid, tp);
 		count++;
 	}
 	if (count > 0)
-		log_info("committed %lu orders (message_id request_id): %s", (unsigned long)count,
-			 line);
+		log_info("committed %lu orders (message_id request_id traceparent): %s",
+			 (unsigned long)count, line);
 }
 
 /* Rows the batch statement refused: try them one by one to find the poison ones. */
@@ -112,10 +114,11 @@ static int dead_letter_all(struct consumer *c)
 		const struct dead_letter *d = &c->batch.dead[i];
 		const char *id = d->message_id[0] ? d->message_id : NULL;
 		struct outgoing_message m = { c->cfg.dead_queue, id, d->body, d->len, d->reason,
-					      d->request_id };
+					      d->request_id, d->traceparent, NULL };
 		int status;
 
 		request_id_set(d->request_id);          /* its log lines carry the POST's id */
+		trace_context_set(d->traceparent);      /* and its trace */
 		status = publish_confirmed(c->dead_link, &m);
 		if (status == 0) {
 			log_warnx("dead-lettered message %s to %s: %s", id ? id : "(no id)",
@@ -123,6 +126,7 @@ static int dead_letter_all(struct consumer *c)
 			c->dead_lettered++;
 		}
 		request_id_end();
+		trace_context_end();
 		if (status != 0)
 			return -1;
 	}

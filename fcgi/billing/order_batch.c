@@ -71,7 +71,8 @@ int order_batch_message_id(const amqp_basic_properties_t *p, json_object *root,
 
 /* Adds a dead letter owning a copy of body[0..len). */
 static void add_dead(struct order_batch *b, const void *body, size_t len,
-		     const char *message_id, const char *request_id, const char *reason)
+		     const char *message_id, const char *request_id, const char *traceparent,
+		     const char *reason)
 {
 	struct dead_letter *d = &b->dead[b->ndead];
 
@@ -84,35 +85,58 @@ static void add_dead(struct order_batch *b, const void *body, size_t len,
 	d->len = len;
 	snprintf(d->message_id, sizeof(d->message_id), "%s", message_id);
 	snprintf(d->request_id, sizeof(d->request_id), "%s", request_id);
+	snprintf(d->traceparent, sizeof(d->traceparent), "%s", traceparent);
 	snprintf(d->reason, sizeof(d->reason), "%s", reason);
 	b->ndead++;
+}
+
+/* The string header key, or NULL when p has none. */
+static const amqp_bytes_t *string_header(const amqp_basic_properties_t *p, const char *key)
+{
+	if (!(p->_flags & AMQP_BASIC_HEADERS_FLAG))
+		return NULL;
+	for (int i = 0; i < p->headers.num_entries; i++) {
+		const amqp_table_entry_t *e = &p->headers.entries[i];
+
+		if (e->key.len == strlen(key) && memcmp(e->key.bytes, key, e->key.len) == 0 &&
+		    (e->value.kind == AMQP_FIELD_KIND_UTF8 ||
+		     e->value.kind == AMQP_FIELD_KIND_BYTES))
+			return &e->value.value.bytes;
+	}
+	return NULL;
 }
 
 /* The x-request-id header when it is a valid request id, else "". */
 static void delivery_request_id(const amqp_basic_properties_t *p,
 				char out[REQUEST_ID_MAX + 1])
 {
-	out[0] = '\0';
-	if (!(p->_flags & AMQP_BASIC_HEADERS_FLAG))
-		return;
-	for (int i = 0; i < p->headers.num_entries; i++) {
-		const amqp_table_entry_t *e = &p->headers.entries[i];
-		const amqp_bytes_t *v = &e->value.value.bytes;
+	const amqp_bytes_t *v = string_header(p, "x-request-id");
 
-		if (e->key.len == strlen("x-request-id") &&
-		    memcmp(e->key.bytes, "x-request-id", e->key.len) == 0 &&
-		    (e->value.kind == AMQP_FIELD_KIND_UTF8 ||
-		     e->value.kind == AMQP_FIELD_KIND_BYTES) &&
-		    request_id_valid(v->bytes, v->len)) {
-			memcpy(out, v->bytes, v->len);
-			out[v->len] = '\0';
-			return;
-		}
+	out[0] = '\0';
+	if (v != NULL && request_id_valid(v->bytes, v->len)) {
+		memcpy(out, v->bytes, v->len);
+		out[v->len] = '\0';
+	}
+}
+
+/* The traceparent header when it is a valid one of 55 characters, else "". */
+static void delivery_traceparent(const amqp_basic_properties_t *p,
+				 char out[TRACEPARENT_LEN + 1])
+{
+	const amqp_bytes_t *v = string_header(p, "traceparent");
+	struct traceparent tp;
+
+	out[0] = '\0';
+	if (v != NULL && v->len == TRACEPARENT_LEN &&
+	    traceparent_parse(v->bytes, v->len, &tp) == 0) {
+		memcpy(out, v->bytes, v->len);
+		out[v->len] = '\0';
 	}
 }
 
 /* A message over max_body: its id from the properties alone, its body cut to max_body. */
-static void too_large(struct order_batch *b, const amqp_envelope_t *env, const char *rid)
+static void too_large(struct order_batch *b, const amqp_envelope_t *env, const char *rid,
+		      const char *tp)
 {
 	char id[MESSAGE_ID_MAX + 1] = "", reason[160];
 	const char *detail;
@@ -123,7 +147,7 @@ static void too_large(struct order_batch *b, const amqp_envelope_t *env, const c
 		 "message of %lu bytes is over the %lu-byte limit; only its first %lu bytes are kept",
 		 (unsigned long)env->message.body.len, (unsigned long)b->max_body,
 		 (unsigned long)b->max_body);
-	add_dead(b, env->message.body.bytes, b->max_body, id, rid, reason);
+	add_dead(b, env->message.body.bytes, b->max_body, id, rid, tp, reason);
 }
 
 void order_batch_add(struct order_batch *b, const amqp_envelope_t *env)
@@ -131,14 +155,15 @@ void order_batch_add(struct order_batch *b, const amqp_envelope_t *env)
 	const amqp_bytes_t *body = &env->message.body;
 	struct order_row *row = &b->rows[b->nrows];
 	const char *field, *detail, *id_detail;
-	char id[MESSAGE_ID_MAX + 1] = "", rid[REQUEST_ID_MAX + 1];
+	char id[MESSAGE_ID_MAX + 1] = "", rid[REQUEST_ID_MAX + 1], tp[TRACEPARENT_LEN + 1];
 	json_object *root;
 
 	b->deliveries++;
 	b->last_tag = env->delivery_tag;
 	delivery_request_id(&env->message.properties, rid);
+	delivery_traceparent(&env->message.properties, tp);
 	if (body->len > b->max_body) {
-		too_large(b, env, rid);
+		too_large(b, env, rid, tp);
 		return;
 	}
 	root = json_parse_object(body->bytes, body->len, &detail);
@@ -148,6 +173,7 @@ void order_batch_add(struct order_batch *b, const amqp_envelope_t *env)
 		if (id[0] != '\0') {
 			memcpy(row->message_id, id, sizeof(id));
 			memcpy(row->request_id, rid, sizeof(rid));
+			memcpy(row->traceparent, tp, sizeof(tp));
 			b->nrows++;
 			json_object_put(root);
 			return;
@@ -155,7 +181,7 @@ void order_batch_add(struct order_batch *b, const amqp_envelope_t *env)
 		detail = id_detail;
 	}
 	json_object_put(root);
-	add_dead(b, body->bytes, body->len, id, rid, detail);
+	add_dead(b, body->bytes, body->len, id, rid, tp, detail);
 }
 
 void order_batch_reject_row(struct order_batch *b, size_t i, const char *reason)
@@ -164,6 +190,7 @@ void order_batch_reject_row(struct order_batch *b, size_t i, const char *reason)
 
 	if (json == NULL)
 		fatalx("out of memory dead-lettering message %s", b->rows[i].message_id);
-	add_dead(b, json, strlen(json), b->rows[i].message_id, b->rows[i].request_id, reason);
+	add_dead(b, json, strlen(json), b->rows[i].message_id, b->rows[i].request_id,
+		 b->rows[i].traceparent, reason);
 	free(json);
 }

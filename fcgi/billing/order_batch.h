@@ -17,6 +17,7 @@ struct dead_letter {
 	size_t len;
 	char message_id[MESSAGE_ID_MAX + 1];   /* "" when the message had no usable id */
 	char request_id[REQUEST_ID_MAX + 1];   /* its x-request-id header, "" when none */
+	char traceparent[TRACEPARENT_LEN + 1]; /* its traceparent header, "" when none */
 	char reason[256];
 };
 
@@ -44,7 +45,8 @@ int order_batch_full(const struct order_batch *b);
  * Files a delivery. Its message_id is the AMQP property or, when that is absent, the
  * body's "message_id" member; a message with neither is a dead letter, because an
  * order without a stable id could be stored twice on redelivery. Its request id is the
- * x-request-id header when that is a valid one. A body over max_body is a dead letter at
+ * x-request-id header when that is a valid one, its traceparent the traceparent header
+ * when that is a valid one (trace_context.h). A body over max_body is a dead letter at
  * once, unparsed, and only its first max_body bytes are kept.
  */
 void order_batch_add(struct order_batch *b, const amqp_envelope_t *env);

@@ -8,12 +8,14 @@
 #include <stddef.h>
 
 #include "../common/request_id.h"
+#include "../common/trace_context.h"
 #include "message_id.h"
 #include "order.h"
 
 struct order_row {
 	char message_id[MESSAGE_ID_MAX + 1];
 	char request_id[REQUEST_ID_MAX + 1];   /* the POST that placed it, for the log; "" none */
+	char traceparent[TRACEPARENT_LEN + 1]; /* its W3C trace context, for the log; "" none */
 	struct order order;
 };
 

@@ -12,6 +12,7 @@
 #include "../common/log.h"
 #include "../common/monotonic.h"
 #include "../common/request_id.h"
+#include "../common/trace_context.h"
 #include "broker.h"
 
 #define CACHE_MS 1000            /* how long a result answers every caller */
@@ -24,6 +25,7 @@
 struct backend_check {
 	char addr[ADDR_MAX];
 	char request_id[REQUEST_ID_MAX + 1];   /* so the inventory logs the same id */
+	char traceparent[TRACEPARENT_LEN + 1]; /* and joins the same trace */
 	int answered;                          /* it answered at all */
 	int database_up;                       /* it answered 200: its database answered */
 	char why[WHY_MAX];
@@ -96,12 +98,14 @@ static void *check_backend(void *arg)
 {
 	struct backend_check *c = arg;
 	char rid_param[sizeof("HTTP_X_REQUEST_ID=") + REQUEST_ID_MAX];
+	char tp_param[sizeof("HTTP_TRACEPARENT=") + TRACEPARENT_LEN];
 	const char *params[] = { "GATEWAY_INTERFACE=CGI/1.1", "REQUEST_METHOD=GET",
 				 "SCRIPT_NAME=/api/health", "PATH_INFO=", "REQUEST_URI=/api/health",
-				 "SERVER_PROTOCOL=HTTP/1.1", rid_param, NULL };
+				 "SERVER_PROTOCOL=HTTP/1.1", rid_param, tp_param, NULL };
 	int status;
 
 	snprintf(rid_param, sizeof(rid_param), "HTTP_X_REQUEST_ID=%s", c->request_id);
+	snprintf(tp_param, sizeof(tp_param), "HTTP_TRACEPARENT=%s", c->traceparent);
 	status = fcgi_client_request(c->addr, params, INVENTORY_TIMEOUT_MS, c->why,
 				     sizeof(c->why));
 	c->answered = status > 0;
@@ -141,7 +145,7 @@ static void check_broker(struct health_result *res)
 /* Runs every check, the inventory backends each in a thread beside the broker's. */
 static void run_checks(struct health_result *res)
 {
-	const char *rid = request_id_current();
+	const char *rid = request_id_current(), *tp = trace_context_traceparent();
 	struct timespec now;
 	struct tm tm;
 	char stamp[24];
@@ -150,6 +154,7 @@ static void run_checks(struct health_result *res)
 		struct backend_check *c = &res->backends[i];
 
 		snprintf(c->request_id, sizeof(c->request_id), "%s", rid);
+		snprintf(c->traceparent, sizeof(c->traceparent), "%s", tp);
 		c->why[0] = '\0';
 		c->threaded = pthread_create(&c->thread, NULL, check_backend, c) == 0;
 		if (!c->threaded)

@@ -93,7 +93,7 @@ static enum attempt publish_once(struct broker *b, const struct outgoing_message
 				 const char **why)
 {
 	amqp_basic_properties_t p;
-	amqp_table_entry_t headers[2];
+	amqp_table_entry_t headers[4];
 	amqp_bytes_t body = { m->len, (void *)m->body };
 	uint64_t tag;
 	int status;
@@ -113,6 +113,10 @@ static enum attempt publish_once(struct broker *b, const struct outgoing_message
 		add_header(&p, "x-request-id", m->request_id);
 	if (m->reject_reason != NULL)
 		add_header(&p, "x-reject-reason", m->reject_reason);
+	if (m->traceparent != NULL && m->traceparent[0] != '\0')
+		add_header(&p, "traceparent", m->traceparent);
+	if (m->tracestate != NULL && m->tracestate[0] != '\0')
+		add_header(&p, "tracestate", m->tracestate);
 	if (broker_connect(b) != 0) {
 		*why = "RabbitMQ is unavailable";
 		return ATTEMPT_LOST;

@@ -13,6 +13,8 @@ struct outgoing_message {
 	size_t len;
 	const char *reject_reason;  /* non-NULL: sent as header x-reject-reason (dead letters) */
 	const char *request_id;     /* non-NULL, not "": sent as header x-request-id (tracing) */
+	const char *traceparent;    /* non-NULL, not "": sent as header traceparent (W3C) */
+	const char *tracestate;     /* non-NULL, not "": sent as header tracestate (W3C) */
 };
 
 /*

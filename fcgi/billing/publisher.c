@@ -14,6 +14,7 @@
 #include "../common/json_body.h"
 #include "../common/log.h"
 #include "../common/request_id.h"
+#include "../common/trace_context.h"
 #include "message_id.h"
 #include "order.h"
 #include "platform_health.h"
@@ -102,7 +103,8 @@ static int create_order(struct broker *b, const struct http_req *r)
 		return http_problem(r, 500, NULL, NULL, "the order could not be prepared");
 	}
 	m = (struct outgoing_message){ broker_cfg.queue, message_id, message, strlen(message),
-				       NULL, request_id_current() };
+				       NULL, request_id_current(), trace_context_traceparent(),
+				       trace_context_tracestate() };
 	if (publish_confirmed(b, &m) == 0) {
 		log_info("order %s confirmed by RabbitMQ", message_id);
 		status = answer_accepted(r, message_id);

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "signals.h"
 #include "request_id.h"
+#include "trace_context.h"
 
 /*
  * On SIGTERM a daemon that is the last listener on its TCP address keeps serving this
@@ -33,17 +34,20 @@ struct worker_thread {
 };
 
 /*
- * Runs the handler under the request's id (request_id.h); should one send nothing (a
- * bug), the client still gets an answer.
+ * Runs the handler under the request's id (request_id.h) and trace context
+ * (trace_context.h); should one send nothing (a bug), the client still gets an answer.
  */
 static void serve_one(const struct fcgi_app *app, void *state, const struct http_req *req)
 {
 	request_id_begin(http_param(req, "HTTP_X_REQUEST_ID"));
+	trace_context_begin(http_param(req, "HTTP_TRACEPARENT"),
+			    http_param(req, "HTTP_TRACESTATE"));
 	if (app->handle(state, req) == 0) {
 		log_warnx("a handler sent no reply; answering 500");
 		http_problem(req, 500, NULL, NULL, "the request could not be completed");
 	}
 	request_id_end();
+	trace_context_end();
 }
 
 static void *worker_main(void *arg)

@@ -10,6 +10,7 @@
 #include "hex.h"
 #include "log.h"
 #include "request_id.h"
+#include "trace_context.h"
 
 const char *http_param(const struct http_req *r, const char *name)
 {
@@ -122,14 +123,17 @@ static void write_head(const struct http_req *r, int status, const char *content
 		       const char *extra_headers, int with_length, size_t len)
 {
 	const char *rid = request_id_current();     /* request_id_begin chose it */
+	const char *tp = trace_context_traceparent();   /* W3C Trace Context Level 2 */
 	char head[1024], length[48] = "";
 	int n;
 
 	if (with_length)
 		snprintf(length, sizeof(length), "Content-Length: %lu\r\n", (unsigned long)len);
-	n = snprintf(head, sizeof(head), "Status: %d %s\r\nContent-Type: %s\r\n%s%s%s%s%s\r\n",
+	n = snprintf(head, sizeof(head),
+		     "Status: %d %s\r\nContent-Type: %s\r\n%s%s%s%s%s%s%s%s\r\n",
 		     status, http_reason(status), content_type, length,
 		     *rid ? "X-Request-Id: " : "", rid, *rid ? "\r\n" : "",
+		     *tp ? "traceresponse: " : "", tp, *tp ? "\r\n" : "",
 		     extra_headers ? extra_headers : "");
 	if (n < 0 || (size_t)n >= sizeof(head)) {
 		log_warnx("reply headers too long for status %d", status);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "request_id.h"
+#include "trace_context.h"
 
 static const char *log_program = "app";
 
@@ -19,12 +20,14 @@ void log_init(const char *program)
 
 /*
  * Formats the whole record first so that one write keeps lines from threads apart. A line
- * written while a request is served carries its id ("rid=..."), so grep finds them all.
+ * written while a request is served carries its id ("rid=..."), so grep finds them all,
+ * and its traceparent ("trace=..."), so a tracing tool's trace id finds them too.
  */
 static __attribute__((format(printf, 3, 0)))
 void log_emit(const char *level, const char *suffix, const char *fmt, va_list ap)
 {
 	const char *rid = request_id_current();
+	const char *tp = trace_context_traceparent();
 	char msg[1024], stamp[32];
 	struct timespec now;
 	struct tm tm;
@@ -34,9 +37,9 @@ void log_emit(const char *level, const char *suffix, const char *fmt, va_list ap
 		stamp[0] = '\0';
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		msg[0] = '\0';
-	fprintf(stderr, "%s %s %s: %s%s%s%s%s%s\n", stamp, log_program, level,
-		*rid ? "rid=" : "", rid, *rid ? " " : "", msg, suffix ? ": " : "",
-		suffix ? suffix : "");
+	fprintf(stderr, "%s %s %s: %s%s%s%s%s%s%s%s%s\n", stamp, log_program, level,
+		*rid ? "rid=" : "", rid, *rid ? " " : "", *tp ? "trace=" : "", tp, *tp ? " " : "",
+		msg, suffix ? ": " : "", suffix ? suffix : "");
 	fflush(stderr);
 }
 

@@ -16,10 +16,10 @@ billing_log() {
 	cat "$PM2_HOME"/logs/billing-app-*.log
 }
 
-# in_access_log RID: a line of the access log ends with RID (lighttpd writes it within
-# about a second).
+# in_access_log RID: a line of the access log has RID as its request id, the field before
+# the last (lighttpd writes it within about a second).
 in_access_log() {
-	grep -q " $1\$" "$RUN_DIR/access.log"
+	grep -qF " $1 " "$RUN_DIR/access.log"
 }
 
 billing_logged() {
@@ -66,10 +66,10 @@ traced_order() {
 	assert_regex "$rid" '^[0-9a-f]{32}$'
 	wait_for 5 in_access_log "$rid"
 	run -0 publisher_log
-	assert_line --partial "rid=$rid order $mid confirmed by RabbitMQ"
+	assert_line --regexp "rid=$rid trace=00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2} order $mid confirmed by RabbitMQ"
 	wait_for 30 billing_logged "$mid $rid"
 	run -0 billing_log
-	assert_line --regexp "billing_app info: committed [0-9]+ orders \(message_id request_id\): .*$mid $rid"
+	assert_line --regexp "billing_app info: committed [0-9]+ orders \(message_id request_id traceparent\): .*$mid $rid 00-"
 	order_count_is "$mid" 1
 }
 
