@@ -63,6 +63,7 @@ $(PROGRAMS):
 
 # A unit test links the archive of what it tests (and the common one under it).
 $(BUILD)/tests/test_common_helpers: $(COMMON_A)
+$(BUILD)/tests/test_metrics: $(COMMON_A)
 $(BUILD)/tests/test_http_helpers: $(COMMON_A)
 $(BUILD)/tests/test_http_helpers: LDLIBS = $(call pkg_libs,json-c fcgi)
 $(BUILD)/tests/test_movie_input: $(INVENTORY_A) $(COMMON_A)

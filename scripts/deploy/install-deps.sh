@@ -12,6 +12,7 @@ PACKAGES=(
 	lighttpd lighttpd-modules-lua postgresql rabbitmq-server openssl
 	bats bats-support bats-assert shellcheck curl jq iproute2 bc
 	wrk gnuplot-nox
+	prometheus
 	"$@"
 )
 
