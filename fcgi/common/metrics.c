@@ -1,9 +1,11 @@
+#define _POSIX_C_SOURCE 200809L
 #include "metrics.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const unsigned long long metric_latency_bounds_us[METRIC_LATENCY_NBOUNDS] = {
 	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
@@ -19,6 +21,15 @@ void metric_observe_us(struct metric_histogram *h, long long us)
 		i++;
 	atomic_fetch_add_explicit(&h->buckets[i], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&h->sum_us, v, memory_order_relaxed);
+}
+
+long long metrics_now_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 void metrics_text_init(struct metrics_text *t)

@@ -59,6 +59,9 @@ static inline void metric_gauge_add(struct metric_gauge *g, long long delta)
 
 void metric_observe_us(struct metric_histogram *h, long long us);
 
+/* Microseconds on CLOCK_MONOTONIC: when something started, for a histogram. */
+long long metrics_now_us(void);
+
 /*
  * The page being written: a growing buffer with one owner. An allocation failure is
  * remembered (failed) and later writes are dropped, so callers check once at the end.
