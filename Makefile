@@ -118,6 +118,7 @@ INSTALL_EXEC   = $(filter-out %.conf,$(wildcard cgi-bin/*)) \
 INSTALL_DATA   = lighttpd.conf .env.example docs/openapi.yaml $(wildcard sql/*.sql) \
                  $(wildcard cgi-bin/*.conf) scripts/deploy/ecosystem.config.js \
                  $(wildcard scripts/deploy/lib/*.sh) scripts/gateway/conn_limit.lua \
+                 scripts/gateway/metrics.lua \
                  $(wildcard scripts/gateway/errors/* scripts/gateway/api-docs/*) \
                  $(addprefix $(SWAGGER_UI)/,swagger-ui.css index.css swagger-ui-bundle.js \
                    favicon-16x16.png favicon-32x32.png LICENSE NOTICE)
