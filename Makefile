@@ -36,7 +36,7 @@ ifneq ($(V),1)
 Q = @
 endif
 
-.PHONY: all install uninstall run reload stop test check test-hosts test-cluster deps clean bench soak fuzz status
+.PHONY: all install uninstall run reload stop test check test-hosts test-cluster deps clean bench soak fuzz status metrics
 all: $(PROGRAMS) $(UNIT_TESTS)
 
 $(BUILD)/%.o: fcgi/%.c
@@ -175,6 +175,10 @@ stop:
 # This host's PM2 processes and GET /api/health, one part a line; 1 when a part is down.
 status:
 	$(Q)scripts/deploy/status.sh
+
+# The key figures of the running platform from its metrics pages (README, Observability).
+metrics:
+	$(Q)scripts/monitoring/figures.sh
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -5,6 +5,11 @@
 -- the Prometheus text format 0.0.4. Backend ids are the keys the settings give them:
 -- billing, inventory-0, inventory-1... (no dots, so a key splits unambiguously).
 local r = lighty.r
+-- Other methods go on to the admin listen's url.access-deny (403).
+local method = r.req_attr["request.method"]
+if method ~= "GET" and method ~= "HEAD" then
+  return 0
+end
 local families = {
   connected = { "lighttpd_backend_requests_total", "counter",
                 "Requests lighttpd connected to this backend process." },

@@ -11,6 +11,7 @@
 # /api/billing there), and every other path on the admin listen is a 403.
 
 # metrics_settings ADDR...: the admin listen's block, for the inventory backends ADDR...
+# shellcheck disable=SC2016 # the $HTTP of lighttpd conditions, not a shell expansion
 metrics_settings() {
 	local i addr host port
 	[ "${METRICS_PORT:-9180}" != 0 ] || return 0
