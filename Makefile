@@ -187,7 +187,9 @@ test: deps
 check: test
 
 # The benchmark's own programs (scripts/bench/tools): the FastCGI and broker ceilings.
-BENCH_TOOLS = $(BUILD)/bench/fcgi_fixed $(BUILD)/bench/amqp_confirm_bench
+BENCH_TOOLS = $(BUILD)/bench/fcgi_fixed $(BUILD)/bench/amqp_confirm_bench $(BUILD)/bench/metrics_cost
+$(BUILD)/bench/metrics_cost: scripts/bench/tools/metrics_cost.c $(INVENTORY_A) $(COMMON_A)
+$(BUILD)/bench/metrics_cost: LDLIBS = $(call pkg_libs,libpq json-c fcgi) -lpthread
 $(BUILD)/bench/fcgi_fixed: scripts/bench/tools/fcgi_fixed.c $(COMMON_A)
 $(BUILD)/bench/fcgi_fixed: LDLIBS = $(call pkg_libs,json-c fcgi) -lpthread
 $(BUILD)/bench/amqp_confirm_bench: scripts/bench/tools/amqp_confirm_bench.c
