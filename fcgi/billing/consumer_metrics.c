@@ -21,50 +21,42 @@ void consumer_metrics_init(void)
 	page_file = env_str("BILLING_METRICS_FILE", NULL);
 }
 
-static void counter(struct metrics_text *t, const char *name, const char *help,
-		    unsigned long long value)
-{
-	metrics_text_family(t, name, "counter", help);
-	metrics_text_sample(t, name, NULL, value);
-}
-
 static void write_page(struct metrics_text *t, time_t now)
 {
 	unsigned long long committed = metric_read(&consumer_metrics.committed);
 	unsigned long long inserted = metric_read(&order_store_rows_inserted);
 
-	counter(t, "billing_app_orders_stored_total", "Orders inserted into billing_db.",
-		inserted);
-	counter(t, "billing_app_duplicates_skipped_total",
-		"Messages whose order was already stored (ON CONFLICT DO NOTHING): redeliveries.",
+	metrics_text_counter(t, "billing_app_orders_stored_total",
+		"Orders inserted into billing_db.", inserted);
+	metrics_text_counter(t, "billing_app_duplicates_skipped_total",
+		"Messages whose order was already stored (ON CONFLICT DO NOTHING): a "
+		"redelivery, or one order posted twice under one Idempotency-Key.",
 		committed > inserted ? committed - inserted : 0);
-	counter(t, "billing_app_dead_lettered_total",
+	metrics_text_counter(t, "billing_app_dead_lettered_total",
 		"Messages published to the dead-letter queue (confirmed).",
 		metric_read(&consumer_metrics.dead_lettered));
-	counter(t, "billing_app_redelivered_total",
+	metrics_text_counter(t, "billing_app_redelivered_total",
 		"Deliveries RabbitMQ flagged as redelivered.",
 		metric_read(&consumer_metrics.redelivered));
 	metrics_text_family(t, "billing_app_batch_commit_duration_seconds", "histogram",
 			    "A batch's INSERT transaction through its multiple-ack.");
 	metrics_text_histogram(t, "billing_app_batch_commit_duration_seconds", NULL,
 			       &consumer_metrics.batch_latency);
-	counter(t, "billing_app_db_connect_failures_total",
+	metrics_text_counter(t, "billing_app_db_connect_failures_total",
 		"Connections to PostgreSQL that could not be made (or prepared).",
 		metric_read(&db_metrics.connect_failures));
-	counter(t, "billing_app_db_reconnects_total",
+	metrics_text_counter(t, "billing_app_db_reconnects_total",
 		"Connections to PostgreSQL made again after a failure or a loss.",
 		metric_read(&db_metrics.reconnects));
-	counter(t, "billing_app_broker_connect_failures_total",
+	metrics_text_counter(t, "billing_app_broker_connect_failures_total",
 		"Connects to RabbitMQ that reached no node.",
 		metric_read(&broker_metrics.connect_failures));
-	counter(t, "billing_app_broker_reconnects_total",
+	metrics_text_counter(t, "billing_app_broker_reconnects_total",
 		"Connections to RabbitMQ made again after a failure or a loss.",
 		metric_read(&broker_metrics.reconnects));
-	metrics_text_family(t, "billing_app_page_written_timestamp_seconds", "gauge",
-			    "When billing_app last wrote this page: an old one means it is stuck "
-			    "or gone.");
-	metrics_text_sample_signed(t, "billing_app_page_written_timestamp_seconds", NULL,
-				   (long long)now);
+	metrics_text_gauge(t, "billing_app_page_written_timestamp_seconds",
+			   "When billing_app last wrote this page: an old one means it is stuck "
+			   "or gone.", (long long)now);
 }
 
 /* Written beside the page and renamed over it: a reader never sees half a page. */

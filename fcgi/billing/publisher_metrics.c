@@ -52,13 +52,11 @@ int publisher_metrics_answer(const struct http_req *r)
 			    "From publishing an order to the broker's confirm or the refusal, "
 			    "retry included.");
 	metrics_text_histogram(&t, "billing_confirm_duration_seconds", NULL, &confirm_latency);
-	metrics_text_family(&t, "billing_publisher_broker_connect_failures_total", "counter",
-			    "Connects to RabbitMQ that reached no node.");
-	metrics_text_sample(&t, "billing_publisher_broker_connect_failures_total", NULL,
-			    metric_read(&broker_metrics.connect_failures));
-	metrics_text_family(&t, "billing_publisher_broker_reconnects_total", "counter",
-			    "Connections to RabbitMQ made again after a failure or a loss.");
-	metrics_text_sample(&t, "billing_publisher_broker_reconnects_total", NULL,
-			    metric_read(&broker_metrics.reconnects));
+	metrics_text_counter(&t, "billing_publisher_broker_connect_failures_total",
+			     "Connects to RabbitMQ that reached no node.",
+			     metric_read(&broker_metrics.connect_failures));
+	metrics_text_counter(&t, "billing_publisher_broker_reconnects_total",
+			     "Connections to RabbitMQ made again after a failure or a loss.",
+			     metric_read(&broker_metrics.reconnects));
 	return metrics_send(r, &t);
 }

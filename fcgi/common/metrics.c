@@ -172,6 +172,20 @@ void metrics_text_sample_signed(struct metrics_text *t, const char *name,
 	putf(t, "%lld\n", value);
 }
 
+void metrics_text_counter(struct metrics_text *t, const char *name, const char *help,
+			  unsigned long long value)
+{
+	metrics_text_family(t, name, "counter", help);
+	metrics_text_sample(t, name, NULL, value);
+}
+
+void metrics_text_gauge(struct metrics_text *t, const char *name, const char *help,
+			long long value)
+{
+	metrics_text_family(t, name, "gauge", help);
+	metrics_text_sample_signed(t, name, NULL, value);
+}
+
 /* Microseconds as seconds, exactly: "0.0025", "10", "0". */
 static void format_seconds(char *buf, size_t size, unsigned long long us)
 {

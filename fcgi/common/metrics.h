@@ -86,6 +86,11 @@ void metrics_text_sample(struct metrics_text *t, const char *name, const char *c
 			 unsigned long long value);
 void metrics_text_sample_signed(struct metrics_text *t, const char *name,
 				const char *const *labels, long long value);
+/* A family of one unlabelled sample: its HELP and TYPE lines, then the value. */
+void metrics_text_counter(struct metrics_text *t, const char *name, const char *help,
+			  unsigned long long value);
+void metrics_text_gauge(struct metrics_text *t, const char *name, const char *help,
+			long long value);
 /* The _bucket lines (cumulative, ending with le="+Inf"), _sum (seconds) and _count. */
 void metrics_text_histogram(struct metrics_text *t, const char *name,
 			    const char *const *labels, struct metric_histogram *h);

@@ -110,24 +110,19 @@ int inventory_metrics_answer(const struct http_req *r)
 	metrics_text_family(&t, "inventory_request_duration_seconds", "histogram",
 			    "Time from the request reaching the instance to its answer sent.");
 	metrics_text_histogram(&t, "inventory_request_duration_seconds", NULL, &latency);
-	metrics_text_family(&t, "inventory_worker_threads_busy", "gauge",
-			    "Worker threads answering a request now (this scrape excluded).");
-	metrics_text_sample_signed(&t, "inventory_worker_threads_busy", NULL,
-				   metric_gauge_read(&busy));
-	metrics_text_family(&t, "inventory_worker_threads", "gauge",
-			    "Worker threads of the instance (INVENTORY_THREADS).");
-	metrics_text_sample_signed(&t, "inventory_worker_threads", NULL, thread_count);
-	metrics_text_family(&t, "inventory_db_connect_failures_total", "counter",
-			    "Connections to PostgreSQL that could not be made (or prepared).");
-	metrics_text_sample(&t, "inventory_db_connect_failures_total", NULL,
-			    metric_read(&db_metrics.connect_failures));
-	metrics_text_family(&t, "inventory_db_connections_lost_total", "counter",
-			    "Statements that found their PostgreSQL connection dead.");
-	metrics_text_sample(&t, "inventory_db_connections_lost_total", NULL,
-			    metric_read(&db_metrics.connections_lost));
-	metrics_text_family(&t, "inventory_db_reconnects_total", "counter",
-			    "Connections to PostgreSQL made again after a failure or a loss.");
-	metrics_text_sample(&t, "inventory_db_reconnects_total", NULL,
-			    metric_read(&db_metrics.reconnects));
+	metrics_text_gauge(&t, "inventory_worker_threads_busy",
+			   "Worker threads answering a request now (this scrape excluded).",
+			   metric_gauge_read(&busy));
+	metrics_text_gauge(&t, "inventory_worker_threads",
+			   "Worker threads of the instance (INVENTORY_THREADS).", thread_count);
+	metrics_text_counter(&t, "inventory_db_connect_failures_total",
+			     "Connections to PostgreSQL that could not be made (or prepared).",
+			     metric_read(&db_metrics.connect_failures));
+	metrics_text_counter(&t, "inventory_db_connections_lost_total",
+			     "Statements that found their PostgreSQL connection dead.",
+			     metric_read(&db_metrics.connections_lost));
+	metrics_text_counter(&t, "inventory_db_reconnects_total",
+			     "Connections to PostgreSQL made again after a failure or a loss.",
+			     metric_read(&db_metrics.reconnects));
 	return metrics_send(r, &t);
 }

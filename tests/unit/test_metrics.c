@@ -77,6 +77,14 @@ int main(int argc, char **argv)
 	CHECK(has(&t, "x_seconds_bucket{le=\"+Inf\"} 0\nx_seconds_sum 0\nx_seconds_count 0\n"));
 	metrics_text_free(&t);
 
+	/* The one-sample families. */
+	metrics_text_init(&t);
+	metrics_text_counter(&t, "c_total", "A counter.", 7);
+	metrics_text_gauge(&t, "g", "A gauge.", -7);
+	CHECK(has(&t, "# HELP c_total A counter.\n# TYPE c_total counter\nc_total 7\n"
+		      "# HELP g A gauge.\n# TYPE g gauge\ng -7\n"));
+	metrics_text_free(&t);
+
 	/* A page far over the first allocation grows. */
 	metrics_text_init(&t);
 	for (int i = 0; i < 2000; i++)
