@@ -36,7 +36,7 @@ ifneq ($(V),1)
 Q = @
 endif
 
-.PHONY: all install uninstall run reload stop test check test-hosts test-cluster deps clean bench soak fuzz status test-tls
+.PHONY: all install uninstall run reload stop test check test-hosts test-cluster deps clean bench soak fuzz status test-tls metrics
 all: $(PROGRAMS) $(UNIT_TESTS)
 
 $(BUILD)/%.o: fcgi/%.c
@@ -65,6 +65,7 @@ $(PROGRAMS):
 $(BUILD)/tests/test_common_helpers: $(COMMON_A)
 $(BUILD)/tests/test_cgi_stdin: $(COMMON_A)
 $(BUILD)/tests/test_trace_context: $(COMMON_A)
+$(BUILD)/tests/test_metrics: $(COMMON_A)
 $(BUILD)/tests/test_http_helpers: $(COMMON_A)
 $(BUILD)/tests/test_http_helpers: LDLIBS = $(call pkg_libs,json-c fcgi)
 $(BUILD)/tests/test_movie_input: $(INVENTORY_A) $(COMMON_A)
@@ -119,6 +120,7 @@ INSTALL_EXEC   = $(filter-out %.conf,$(wildcard cgi-bin/*)) \
 INSTALL_DATA   = lighttpd.conf .env.example docs/openapi.yaml $(wildcard sql/*.sql) \
                  $(wildcard cgi-bin/*.conf) scripts/deploy/ecosystem.config.js \
                  $(wildcard scripts/deploy/lib/*.sh) scripts/gateway/conn_limit.lua \
+                 scripts/gateway/metrics.lua \
                  $(wildcard scripts/gateway/errors/* scripts/gateway/api-docs/*) \
                  $(addprefix $(SWAGGER_UI)/,swagger-ui.css index.css swagger-ui-bundle.js \
                    favicon-16x16.png favicon-32x32.png LICENSE NOTICE)
@@ -176,6 +178,10 @@ stop:
 status:
 	$(Q)scripts/deploy/status.sh
 
+# The key figures of the running platform from its metrics pages (README, Observability).
+metrics:
+	$(Q)scripts/monitoring/figures.sh
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/lib/test.sh
@@ -190,7 +196,9 @@ test-apache: deps
 	$(Q)BUILD=$(BUILD) tests/lib/test-apache.sh
 
 # The benchmark's own programs (scripts/bench/tools): the FastCGI and broker ceilings.
-BENCH_TOOLS = $(BUILD)/bench/fcgi_fixed $(BUILD)/bench/amqp_confirm_bench
+BENCH_TOOLS = $(BUILD)/bench/fcgi_fixed $(BUILD)/bench/amqp_confirm_bench $(BUILD)/bench/metrics_cost
+$(BUILD)/bench/metrics_cost: scripts/bench/tools/metrics_cost.c $(INVENTORY_A) $(COMMON_A)
+$(BUILD)/bench/metrics_cost: LDLIBS = $(call pkg_libs,libpq json-c fcgi) -lpthread
 $(BUILD)/bench/fcgi_fixed: scripts/bench/tools/fcgi_fixed.c $(COMMON_A)
 $(BUILD)/bench/fcgi_fixed: LDLIBS = $(call pkg_libs,json-c fcgi) -lpthread
 $(BUILD)/bench/amqp_confirm_bench: scripts/bench/tools/amqp_confirm_bench.c

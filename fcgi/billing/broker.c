@@ -13,6 +13,8 @@
 #define QUEUE_NAME_MAX 250   /* a shortstr is 255 bytes, and ".dead" must fit */
 #define BROKER_CHANNEL 1
 
+struct broker_metrics broker_metrics;
+
 struct broker {
 	const struct broker_config *cfg;
 	amqp_connection_state_t conn;        /* NULL while disconnected */
@@ -294,12 +296,15 @@ int broker_connect(struct broker *b)
 
 		if (broker_try(b, index) == 0) {
 			log_connected(b, index);
+			if (b->was_down)
+				metric_inc(&broker_metrics.reconnects);
 			broker_rotation_connected(&b->rotation, index);
 			b->was_down = 0;
 			return 0;
 		}
 	}
 	b->was_down = 1;
+	metric_inc(&broker_metrics.connect_failures);
 	return -1;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <amqp.h>
 
+#include "../common/metrics.h"
 #include "broker_endpoints.h"
 
 /* How billing_queue and billing_queue.dead are declared (RABBITMQ_QUEUE_TYPE). */
@@ -72,6 +73,13 @@ void broker_disconnect(struct broker *b, int graceful);
 
 /* Describes a failed RPC reply for a log line; returns buf. */
 const char *broker_reply_text(amqp_rpc_reply_t r, char *buf, size_t size);
+
+/* This process's connection events, over all its brokers (metrics.h). */
+struct broker_metrics {
+	struct metric_counter connect_failures;  /* broker_connect found no node answering */
+	struct metric_counter reconnects;        /* connected again after a failure or a loss */
+};
+extern struct broker_metrics broker_metrics;
 
 /* Publishing, on a connected broker. */
 

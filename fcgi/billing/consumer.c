@@ -17,6 +17,7 @@
 #include "../common/request_id.h"
 #include "../common/trace_context.h"
 #include "broker.h"
+#include "consumer_metrics.h"
 #include "order_batch.h"
 #include "order_store.h"
 #include "publish.h"
@@ -45,6 +46,7 @@ enum run_end { RUN_CONTINUE, RUN_STOPPED, RUN_BROKER_LOST, RUN_DB_LOST };
 /* Whether a stop signal came, waiting up to timeout_ms for one. */
 static int stop_signalled(struct consumer *c, int timeout_ms)
 {
+	consumer_metrics_tick(0);
 	if (!c->stop_requested && signals_await_stop(&c->signals, timeout_ms) != 0)
 		c->stop_requested = 1;
 	return c->stop_requested;
@@ -124,6 +126,7 @@ static int dead_letter_all(struct consumer *c)
 			log_warnx("dead-lettered message %s to %s: %s", id ? id : "(no id)",
 				  c->cfg.dead_queue, d->reason);
 			c->dead_lettered++;
+			metric_inc(&consumer_metrics.dead_lettered);
 		}
 		request_id_end();
 		trace_context_end();
@@ -138,6 +141,7 @@ static enum run_end flush_batch(struct consumer *c)
 {
 	struct order_batch *b = &c->batch;
 	size_t poison_before = b->ndead;
+	long long started = metrics_now_us();
 	enum store_result r;
 	int status;
 
@@ -158,6 +162,8 @@ static enum run_end flush_batch(struct consumer *c)
 		return RUN_BROKER_LOST;
 	}
 	c->stored += b->nrows - (b->ndead - poison_before);
+	metric_add(&consumer_metrics.committed, b->nrows - (b->ndead - poison_before));
+	metric_observe_us(&consumer_metrics.batch_latency, metrics_now_us() - started);
 	order_batch_clear(b);
 	c->backoff_s = 1;
 	return RUN_CONTINUE;
@@ -204,6 +210,8 @@ static enum run_end consume(struct consumer *c)
 
 		r = broker_next_delivery(c->link, &env, &tv);
 		if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+			if (env.redelivered)
+				metric_inc(&consumer_metrics.redelivered);
 			order_batch_add(&c->batch, &env);
 			amqp_destroy_envelope(&env);
 			if (order_batch_full(&c->batch) && (end = flush_batch(c)) != RUN_CONTINUE)
@@ -287,8 +295,10 @@ int main(void)
 	c.batch.max_body = (size_t)env_long("BILLING_MESSAGE_MAX_KB",
 					    ORDER_BATCH_MAX_BODY_DEFAULT / 1024, 1, 131072) * 1024;
 	c.backoff_s = 1;
+	consumer_metrics_init();
 
 	run(&c);
+	consumer_metrics_tick(1);
 
 	log_info("shutting down: %lu orders stored, %lu messages dead-lettered", c.stored,
 		 c.dead_lettered);

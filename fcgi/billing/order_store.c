@@ -37,6 +37,8 @@ static const struct db_stmt order_statements[] = {
 		" ON CONFLICT (message_id) DO NOTHING", 4 },
 };
 
+struct metric_counter order_store_rows_inserted;
+
 struct order_store *order_store_new(void)
 {
 	struct order_store *s = calloc(1, sizeof(*s));
@@ -135,6 +137,7 @@ static enum store_result store_outcome(PGresult *res, char *reason, size_t size)
 	switch (db_classify(res)) {
 	case DB_ERR_NONE:
 		r = STORE_OK;
+		metric_add(&order_store_rows_inserted, strtoull(PQcmdTuples(res), NULL, 10));
 		break;
 	case DB_ERR_DATA:
 		r = STORE_REJECTED;

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "../common/metrics.h"
 #include "../common/request_id.h"
 #include "../common/trace_context.h"
 #include "message_id.h"
@@ -26,6 +27,9 @@ enum store_result {
 };
 
 struct order_store;
+
+/* Rows the inserts actually added (a duplicate adds none), in this process. */
+extern struct metric_counter order_store_rows_inserted;
 
 struct order_store *order_store_new(void);
 void order_store_free(struct order_store *s);

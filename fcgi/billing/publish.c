@@ -8,7 +8,7 @@
 #include "../common/log.h"
 #include "../common/monotonic.h"
 
-enum attempt { ATTEMPT_ACKED, ATTEMPT_REFUSED, ATTEMPT_LOST };
+enum attempt { ATTEMPT_ACKED, ATTEMPT_REFUSED, ATTEMPT_LOST, ATTEMPT_TIMEOUT };
 
 static int tag_matches(uint64_t got, int multiple, uint64_t want)
 {
@@ -33,7 +33,7 @@ static enum attempt wait_for_confirm(struct broker *b, uint64_t tag, const char 
 
 		if (left <= 0) {
 			*why = "no confirm from the broker in time";
-			return ATTEMPT_LOST;
+			return ATTEMPT_TIMEOUT;
 		}
 		tv.tv_sec = (time_t)(left / 1000);
 		tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
@@ -129,13 +129,20 @@ static enum attempt publish_once(struct broker *b, const struct outgoing_message
 	return wait_for_confirm(b, tag, why);
 }
 
+static int outcome_failure(enum attempt a)
+{
+	return a == ATTEMPT_TIMEOUT ? PUBLISH_TIMEOUT :
+	       a == ATTEMPT_REFUSED ? PUBLISH_REFUSED : PUBLISH_BROKER_DOWN;
+}
+
 int publish_confirmed(struct broker *b, const struct outgoing_message *m)
 {
 	const char *id = m->message_id ? m->message_id : "(no id)";
 	const char *first_why = NULL, *why = NULL;
+	enum attempt last = ATTEMPT_LOST;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
-		enum attempt outcome = publish_once(b, m, &why);
+		enum attempt outcome = last = publish_once(b, m, &why);
 
 		if (outcome == ATTEMPT_ACKED) {
 			if (first_why != NULL)
@@ -149,5 +156,5 @@ int publish_confirmed(struct broker *b, const struct outgoing_message *m)
 		broker_disconnect(b, outcome == ATTEMPT_REFUSED);
 	}
 	log_warnx("message %s not stored by RabbitMQ: %s; retried once: %s", id, first_why, why);
-	return -1;
+	return outcome_failure(last);
 }

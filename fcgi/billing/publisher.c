@@ -13,12 +13,14 @@
 #include "../common/fcgi_server.h"
 #include "../common/json_body.h"
 #include "../common/log.h"
+#include "../common/metrics_http.h"
 #include "../common/request_id.h"
 #include "../common/trace_context.h"
 #include "message_id.h"
 #include "order.h"
 #include "platform_health.h"
 #include "publish.h"
+#include "publisher_metrics.h"
 
 static struct broker_config broker_cfg;
 static size_t max_body;
@@ -87,6 +89,7 @@ static int create_order(struct broker *b, const struct http_req *r)
 	struct outgoing_message m;
 	struct order order;
 	json_object *body;
+	long long started;
 	int status;
 
 	if ((status = json_body_read(r, max_body, &body)) != 0)
@@ -105,7 +108,10 @@ static int create_order(struct broker *b, const struct http_req *r)
 	m = (struct outgoing_message){ broker_cfg.queue, message_id, message, strlen(message),
 				       NULL, request_id_current(), trace_context_traceparent(),
 				       trace_context_tracestate() };
-	if (publish_confirmed(b, &m) == 0) {
+	started = metrics_now_us();
+	status = publish_confirmed(b, &m);
+	publisher_metrics_published(status, started);
+	if (status == 0) {
 		log_info("order %s confirmed by RabbitMQ", message_id);
 		status = answer_accepted(r, message_id);
 	} else {
@@ -135,7 +141,10 @@ static int publisher_handle(void *worker, const struct http_req *r)
 	const char *path = http_param(r, "PATH_INFO");
 	const char *method = http_param(r, "REQUEST_METHOD");
 	char detail[64];
+	int status;
 
+	if (metrics_is_scrape(r))
+		return publisher_metrics_answer(r);
 	if (asked_for_health(r))
 		return platform_health_answer(r);
 	if (path[0] != '\0' && strcmp(path, "/") != 0)
@@ -144,7 +153,9 @@ static int publisher_handle(void *worker, const struct http_req *r)
 		snprintf(detail, sizeof(detail), "%.16s is not supported here", method);
 		return http_problem(r, 405, "Allow: POST\r\n", NULL, detail);
 	}
-	return create_order(worker, r);
+	status = create_order(worker, r);
+	publisher_metrics_answered(status);
+	return status;
 }
 
 int main(void)

@@ -16,6 +16,8 @@
  */
 #define STATEMENT_TIMEOUT_MS_DEFAULT 25000
 
+struct db_metrics db_metrics;
+
 struct db {
 	PGconn *conn;
 	const char *keys[10];
@@ -120,6 +122,7 @@ static void db_down(struct db *db)
 /* A statement found the connection dead: says so, with what happens next, and drops it. */
 static void db_connection_lost(struct db *db, const char *next)
 {
+	metric_inc(&db_metrics.connections_lost);
 	log_warnx("database connection lost%s", next);
 	db_down(db);
 }
@@ -159,16 +162,20 @@ int db_ready(struct db *db)
 		if (!db->was_down)
 			log_warnx("database %s unavailable: %.*s", db->values[2] ? db->values[2] : "",
 				  db_msg_len(why), why);
+		metric_inc(&db_metrics.connect_failures);
 		db_down(db);
 		return -1;
 	}
 	PQsetNoticeProcessor(db->conn, db_notice, NULL);
 	if (db_prepare_all(db) != 0) {
+		metric_inc(&db_metrics.connect_failures);
 		db_down(db);
 		return -1;
 	}
-	if (db->was_down)
+	if (db->was_down) {
 		log_info("database %s connected", db->values[2] ? db->values[2] : "");
+		metric_inc(&db_metrics.reconnects);
+	}
 	db->was_down = 0;
 	return 0;
 }

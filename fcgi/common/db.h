@@ -7,6 +7,8 @@
 
 #include <libpq-fe.h>
 
+#include "metrics.h"
+
 struct db_stmt {
 	const char *name;
 	const char *sql;
@@ -64,5 +66,13 @@ enum db_error {
 	DB_ERR_OTHER,      /* a bug: schema missing, syntax... */
 };
 enum db_error db_classify(const PGresult *res);
+
+/* This process's connection events, over all its threads (metrics.h). */
+struct db_metrics {
+	struct metric_counter connect_failures;  /* a connect or its prepares failed */
+	struct metric_counter connections_lost;  /* a statement found its connection dead */
+	struct metric_counter reconnects;        /* connected again after either */
+};
+extern struct db_metrics db_metrics;
 
 #endif

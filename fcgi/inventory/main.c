@@ -7,6 +7,8 @@
 #include "../common/env.h"
 #include "../common/fcgi_server.h"
 #include "../common/log.h"
+#include "../common/metrics_http.h"
+#include "inventory_metrics.h"
 #include "movies.h"
 #include "routes.h"
 
@@ -33,7 +35,15 @@ static void inventory_free(void *worker)
 
 static int inventory_handle(void *worker, const struct http_req *req)
 {
-	return routes_dispatch(worker, req);
+	long long started;
+	int status;
+
+	if (metrics_is_scrape(req))
+		return inventory_metrics_answer(req);
+	started = inventory_metrics_begin();
+	status = routes_dispatch(worker, req);
+	inventory_metrics_end(req, status, started);
+	return status;
 }
 
 int main(void)
@@ -52,5 +62,6 @@ int main(void)
 	log_init(app.name);
 	threads = (int)env_long("INVENTORY_THREADS", 32, 1, 256);
 	max_body = (size_t)env_long("REQUEST_BODY_MAX_KB", 64, 1, 16384) * 1024;
+	inventory_metrics_init(threads);
 	return fcgi_server_run(&app, threads);
 }

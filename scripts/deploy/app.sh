@@ -25,6 +25,16 @@ if [ "$1" = inventory_app ] && [[ $INVENTORY_LISTEN_ADDR == unix:* ]]; then
 	socket=${INVENTORY_LISTEN_ADDR#unix:}
 	inventory_socket_dir "${socket%/*}"
 fi
+# billing_app's metrics page: a file per instance, in a folder only it writes, that the
+# gateway's admin listen serves (scripts/deploy/lib/metrics_settings.sh).
+if [ "$1" = billing_app ]; then
+	export BILLING_METRICS_FILE=$RUN_DIR/metrics/billing_app-${NODE_APP_INSTANCE:-0}.prom
+	if [ "$(id -u)" = 0 ]; then
+		install -d -m 755 -o "$(app_user billing_app)" "$RUN_DIR/metrics"
+	else
+		install -d -m 755 "$RUN_DIR/metrics"
+	fi
+fi
 # Each daemon's environment holds its own passwords only, and none the broker's cookie.
 unset BROKER_ERLANG_COOKIE
 case $1 in

@@ -12,13 +12,14 @@ PACKAGES=(
 	lighttpd lighttpd-modules-lua postgresql rabbitmq-server openssl
 	bats bats-support bats-assert shellcheck curl jq iproute2 bc
 	wrk gnuplot-nox
-	# HTTPS at the gateway (README, HTTPS); nghttp: an HTTP/2 client for tests/tls.
-	lighttpd-mod-openssl nghttp2-client
+	# HTTPS at the gateway (README, HTTPS).
+	lighttpd-mod-openssl
 	"$@"
 )
 
-# The browser test's Chromium: development hosts only, not the platform's VMs.
-[ "${NODE_RUNTIME_ONLY:-0}" = 1 ] || PACKAGES+=(chromium)
+# Development hosts only, not the platform's VMs: the browser test's Chromium, an HTTP/2
+# client for tests/tls (nghttp), and Prometheus with promtool for tests/e2e/metrics.bats.
+[ "${NODE_RUNTIME_ONLY:-0}" = 1 ] || PACKAGES+=(chromium nghttp2-client prometheus)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -174,7 +174,7 @@ done
 		printf '%s=%s\n' "$name" "${!name}"
 	done
 	printf '%s\n' "API_GATEWAY_PORT=$port" GATEWAY_BIND=127.0.0.1 INVENTORY_INSTANCES=1 \
-		INVENTORY_THREADS=4 BILLING_PUBLISHER_THREADS=4 \
+		INVENTORY_THREADS=4 BILLING_PUBLISHER_THREADS=4 METRICS_PORT=0 \
 		"INVENTORY_FCGI_ADDR=unix:$socket" "INVENTORY_LISTEN_ADDR=unix:$socket"
 ) >"$prefix/etc/movie-platform/.env"
 

@@ -32,6 +32,7 @@ private_stack_env() {
 	load_env
 	ensure_erlang_cookie
 	export API_GATEWAY_PORT=${TEST_GATEWAY_PORT:-18080} GATEWAY_BIND=127.0.0.1
+	export METRICS_BIND=127.0.0.1 METRICS_PORT=${TEST_METRICS_PORT:-$((API_GATEWAY_PORT + 10))}
 	# Like make run, the inventory is reached over unix sockets, or over TCP (as a
 	# remote host is) with TEST_INVENTORY_TRANSPORT=tcp.
 	if [ "${TEST_INVENTORY_TRANSPORT:-unix}" = tcp ]; then

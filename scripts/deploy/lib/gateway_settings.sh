@@ -6,6 +6,8 @@
 # without closing the port.
 source "$(dirname "${BASH_SOURCE[0]}")/gateway_tls.sh"
 
+source "$PROJECT_ROOT/scripts/deploy/lib/metrics_settings.sh"
+
 # lighttpd_string NAME: the variable's value as a quoted lighttpd string. Quotes,
 # backslashes and line breaks are refused rather than escaped: no setting needs them.
 lighttpd_string() {
@@ -18,14 +20,16 @@ lighttpd_string() {
 }
 
 # inventory_backends ADDR...: one lighttpd backend per address, host:port (TCP) or
-# unix:PATH (a socket of an instance on this host).
+# unix:PATH (a socket of an instance on this host), keyed inventory-N (N from 0 in this
+# order): the key names the backend in lighttpd's statistics (/metrics/gateway).
 inventory_backends() {
-	local addr host port sep=''
+	local addr host port sep='' n=0
 	[ $# -gt 0 ] || { echo "INVENTORY_FCGI_ADDR is empty" >&2; return 1; }
 	printf '(\n'
 	for addr in "$@"; do
 		if [[ $addr == unix:/* && $addr != *[\"\\]* ]]; then
-			printf '%s    var.inventory_socket_backend + ( "socket" => "%s" )' "$sep" "${addr#unix:}"
+			printf '%s    "inventory-%d" => var.inventory_socket_backend + ( "socket" => "%s" )' "$sep" "$n" "${addr#unix:}"
+			n=$((n + 1))
 			sep=$',\n'
 			continue
 		fi
@@ -35,7 +39,8 @@ inventory_backends() {
 			echo "INVENTORY_FCGI_ADDR: '$addr' is not host:port" >&2
 			return 1
 		fi
-		printf '%s    var.inventory_backend + ( "host" => "%s", "port" => %s )' "$sep" "$host" "$port"
+		printf '%s    "inventory-%d" => var.inventory_backend + ( "host" => "%s", "port" => %s )' "$sep" "$n" "$host" "$port"
+		n=$((n + 1))
 		sep=$',\n'
 	done
 	printf '\n)'
@@ -62,6 +67,7 @@ gateway_settings() {
 	conn_limit_settings || return 1
 	auth_settings || return 1
 	tls_settings || return 1
+	metrics_settings "${addrs[@]}" || return 1
 	echo "var.publisher_environment = ("
 	for name in "${PUBLISHER_ENV[@]}"; do
 		[ -n "${!name-}" ] || continue

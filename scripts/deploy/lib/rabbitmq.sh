@@ -63,6 +63,16 @@ system_rabbit_start() {
 	wait_for 60 rabbitmqctl_ await_startup --timeout 60
 }
 
+# rabbit_prometheus_port: where rabbitmq_prometheus serves RabbitMQ's metrics: a private
+# node's AMQP port + 200, the system node's RABBITMQ_PROMETHEUS_PORT (default 15692).
+rabbit_prometheus_port() {
+	if [ -n "${STACK_DIR:-}" ]; then
+		echo $((AMQP_PORT + 200))
+	else
+		echo "${RABBITMQ_PROMETHEUS_PORT:-15692}"
+	fi
+}
+
 # The broker's own config file: /etc/rabbitmq/rabbitmq.conf, or the private node's.
 rabbit_conf_file() {
 	if [ -n "${STACK_DIR:-}" ]; then
@@ -86,7 +96,10 @@ rabbit_configure() {
 	mkdir -p "$(dirname "$conf")"
 	touch "$conf"
 	{
-		grep -vE '^(loopback_users|listeners\.tcp\.|cluster_partition_handling)' "$conf" || true
+		grep -vE '^(loopback_users|listeners\.tcp\.|cluster_partition_handling|prometheus\.tcp\.)' "$conf" || true
+		# rabbitmq_prometheus (enabled by rabbit_prometheus_enable) on the metrics address.
+		echo "prometheus.tcp.ip = ${METRICS_BIND:-127.0.0.1}"
+		echo "prometheus.tcp.port = $(rabbit_prometheus_port)"
 		if [ -z "${STACK_DIR:-}" ]; then
 			for addr in ${RABBITMQ_BIND:-127.0.0.1}; do
 				i=$((i + 1))
@@ -98,6 +111,16 @@ rabbit_configure() {
 	if rabbit_clustered && [ -z "${STACK_DIR:-}" ]; then
 		rabbit_env_conf | replace_if_changed /etc/rabbitmq/rabbitmq-env.conf
 	fi
+	[ -n "${STACK_DIR:-}" ] || rabbit_prometheus_enable
+}
+
+# rabbit_prometheus_enable: the system node loads rabbitmq_prometheus (RabbitMQ's own
+# metrics, README Observability) from its next start; RABBIT_CONF_CHANGED=1 when that is news.
+rabbit_prometheus_enable() {
+	local file=/etc/rabbitmq/enabled_plugins
+	! grep -q rabbitmq_prometheus "$file" 2>/dev/null || return 0
+	rabbitmq-plugins --offline enable rabbitmq_prometheus >/dev/null
+	RABBIT_CONF_CHANGED=1
 }
 
 # private_rabbit_env: the private node's settings; in a cluster its name and addresses
@@ -132,7 +155,11 @@ private_rabbit_start() {
 		private_rabbit_stop
 	fi
 	mkdir -p "$STACK_DIR/rabbit/mnesia" "$STACK_DIR/rabbit/log"
-	[ -f "$RABBITMQ_ENABLED_PLUGINS_FILE" ] || echo '[].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+	# RabbitMQ's own metrics (rabbitmq_prometheus) on a port of this stack's, this host only.
+	[ -f "$RABBITMQ_ENABLED_PLUGINS_FILE" ] || echo '[rabbitmq_prometheus].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+	[ -f "$STACK_DIR/rabbit/rabbitmq.conf" ] ||
+		printf 'prometheus.tcp.ip = 127.0.0.1\nprometheus.tcp.port = %s\n' \
+			"$(rabbit_prometheus_port)" >"$STACK_DIR/rabbit/rabbitmq.conf"
 	# A private Erlang cookie (the cluster's, or one the node makes): HOME is where the
 	# node and rabbitmqctl look for it.
 	rabbit_install_cookie
