@@ -182,7 +182,7 @@ stacks=()
 if [ $# -gt 0 ]; then
 	start_stack test 0 chosen_suites "$@"
 else
-	# 500 apart: each stack also uses its gateway port + 1..21 and its broker port + 100.
+	# 500 apart: each stack also uses its gateway port + 1..21 and its broker port + 100, + 200.
 	start_stack restarts 0 restart_suites
 	start_stack api 500 api_suites
 fi
