@@ -6,7 +6,7 @@
 # exports DB_HOSTS besides what tests/cluster/cluster.bash reads.
 
 # How long requests may fail after the primary is lost: the target of issue 20 with
-# Patroni's ttl 10, loop_wait 2, retry_timeout 4 (scripts/deploy/lib/patroni.sh).
+# Patroni's ttl 8, loop_wait 1, retry_timeout 3 (scripts/deploy/lib/patroni.sh).
 export DB_FAILOVER_TARGET=15
 
 # ---- The cluster, as Patroni's REST API tells it -----------------------------------
@@ -59,9 +59,10 @@ on_db() {
 		-p "$POSTGRES_PORT" -d "$POSTGRES_DB" -c "$2"
 }
 
-# in_recovery HOST: HOST's PostgreSQL is a standby (read-only).
-in_recovery() {
-	[ "$(on_db "$1" 'SELECT pg_is_in_recovery()')" = t ]
+# not_primary HOST: HOST's PostgreSQL is no primary: a standby, or stopped (Patroni
+# stops it when it was the leader and cannot reach etcd's quorum: demote "offline").
+not_primary() {
+	[ "$(on_db "$1" 'SELECT pg_is_in_recovery()' 2>/dev/null)" != f ]
 }
 
 # kill_db_host HOST: SIGKILL to every process of HOST (PM2, etcd, Patroni, PostgreSQL),

@@ -10,17 +10,17 @@
 # etcd 2379 (clients) and 2380 (peers).
 #
 # Failover timing (Patroni's dcs settings, written at bootstrap; see docs/deployment.md):
-# the leader key lives DB_TTL seconds (10) unless renewed; each Patroni acts every
-# DB_LOOP_WAIT (2) and gives up on etcd or PostgreSQL after DB_RETRY_TIMEOUT (4), so a
+# the leader key lives DB_TTL seconds (8) unless renewed; each Patroni acts every
+# DB_LOOP_WAIT (1) and gives up on etcd or PostgreSQL after DB_RETRY_TIMEOUT (3), so a
 # primary that lost etcd demotes itself before its key can expire (loop_wait + 2 *
 # retry_timeout <= ttl, Patroni's rule). A dead primary is replaced within ttl + loop_wait.
 
 source "$PROJECT_ROOT/scripts/deploy/lib/host.sh"
 
 DB_API_PORT=${DB_API_PORT:-8008}
-DB_TTL=${DB_TTL:-10}
-DB_LOOP_WAIT=${DB_LOOP_WAIT:-2}
-DB_RETRY_TIMEOUT=${DB_RETRY_TIMEOUT:-4}
+DB_TTL=${DB_TTL:-8}
+DB_LOOP_WAIT=${DB_LOOP_WAIT:-1}
+DB_RETRY_TIMEOUT=${DB_RETRY_TIMEOUT:-3}
 DB_SCOPE=movies
 DB_SECRETS=(DB_REPLICATION_PASSWORD DB_REWIND_PASSWORD DB_API_PASSWORD)
 
@@ -113,6 +113,9 @@ etcd_join_or_create() {
 		# Elections within a second on a busy machine too (defaults 100 ms / 1 s).
 		echo "--heartbeat-interval=200"
 		echo "--election-timeout=2000"
+		# A member back from a partition asks before it calls an election (pre-vote), so
+		# its rejoining does not depose the leader and stall Patroni's leader key.
+		echo "--pre-vote=true"
 	} >"$dir/etcd.args"
 }
 
