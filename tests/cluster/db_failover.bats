@@ -49,9 +49,9 @@ db_scenario() {
 	kill) say "killing every process of the primary, $old"; kill_db_host "$old" ;;
 	link) say "taking the primary's link down ($old)"; ip -n "$old" link set eth0 down ;;
 	switchover)
+		# On the primary's own host, as an operator would.
 		say "patronictl switchover from $old to $candidate"
-		ls -l "$HOSTS_DIR/$candidate/db/" >&3
-		on_host "$candidate" patronictl -c "$HOSTS_DIR/$candidate/db/patroni.yml" switchover \
+		on_host "$old" patronictl -c "$HOSTS_DIR/$old/db/patroni.yml" switchover \
 			--leader "$old" --candidate "$candidate" --force >/dev/null
 		;;
 	esac
