@@ -66,8 +66,10 @@ db_scenario() {
 		# No split brain: cut off from etcd's quorum, the old primary demoted itself and
 		# takes no write, not even from its own superuser on its own socket.
 		wait_for 30 not_primary "$old" || fail "the partitioned $old is still a primary"
+		[ -d "$HOSTS_DIR/$old/db/run" ] || fail "no socket folder for $old's PostgreSQL"
 		run on_db "$old" "INSERT INTO movies (title) VALUES ('split-brain')"
 		assert_failure
+		assert_output --regexp "read-only transaction|No such file or directory"
 		say "the partitioned $old takes no write: ${output//$'\n'/ }"
 	fi
 	wait_for 60 movies_created_after "$NEW_AT" 20 || fail "writes did not resume on $new"

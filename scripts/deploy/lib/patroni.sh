@@ -26,7 +26,7 @@ DB_SECRETS=(DB_REPLICATION_PASSWORD DB_REWIND_PASSWORD DB_API_PASSWORD)
 
 # db_dir: this host's folder of the tier (etcd's data, PostgreSQL's, patroni.yml).
 db_dir() {
-	echo "${STACK_DIR:+$STACK_DIR/db}${STACK_DIR:-/var/lib/movies-db}"
+	if [ -n "${STACK_DIR:-}" ]; then echo "$STACK_DIR/db"; else echo /var/lib/movies-db; fi
 }
 
 # db_cluster_env: the apps' connection settings point at every DB host (libpq's
