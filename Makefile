@@ -36,7 +36,7 @@ ifneq ($(V),1)
 Q = @
 endif
 
-.PHONY: all install uninstall run reload stop test check test-hosts test-cluster deps clean bench soak fuzz status test-tls metrics
+.PHONY: all install uninstall run reload stop test check test-hosts test-cluster deps clean bench soak fuzz status test-tls metrics test-db
 all: $(PROGRAMS) $(UNIT_TESTS)
 
 $(BUILD)/%.o: fcgi/%.c
@@ -240,6 +240,11 @@ test-hosts: deps
 
 test-cluster: deps
 	$(Q)tests/lib/test-cluster.sh
+
+# make test-db: the database tier (Patroni on etcd, three DB hosts in network namespaces):
+# the primary killed, cut off and switched over under load (tests/lib/test-db.sh).
+test-db: deps
+	$(Q)tests/lib/test-db.sh
 
 clean:
 	rm -rf build

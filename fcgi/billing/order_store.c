@@ -170,7 +170,7 @@ enum store_result order_store_insert_all(struct order_store *s, const struct ord
 	for (int c = 0; c < COL_COUNT; c++)
 		params[c] = s->columns[c].data;
 	/* Safe to retry after a reconnect: ON CONFLICT makes the insert idempotent. */
-	return store_outcome(db_exec(s->db, STMT_INSERT_ALL, params, 1), NULL, 0);
+	return store_outcome(db_exec(s->db, STMT_INSERT_ALL, params, DB_RETRY), NULL, 0);
 }
 
 enum store_result order_store_insert_one(struct order_store *s, const struct order_row *row,
@@ -184,5 +184,5 @@ enum store_result order_store_insert_one(struct order_store *s, const struct ord
 	params[COL_USER_ID] = row->order.user_id;
 	params[COL_ITEMS] = items;
 	params[COL_AMOUNT] = row->order.total_amount;
-	return store_outcome(db_exec(s->db, STMT_INSERT_ONE, params, 1), reason, size);
+	return store_outcome(db_exec(s->db, STMT_INSERT_ONE, params, DB_RETRY), reason, size);
 }

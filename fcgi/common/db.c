@@ -9,6 +9,7 @@
 
 #include "env.h"
 #include "log.h"
+#include "monotonic.h"
 
 /*
  * A statement still running when the gateway gives up (lighttpd's read-timeout, 30 s)
@@ -18,14 +19,30 @@
 
 struct db_metrics db_metrics;
 
+/*
+ * With several hosts (a Patroni cluster) libpq tries each in turn for the one that takes
+ * writes, each within connect_timeout (2 s, libpq's least); a host whose link is down
+ * costs that much once. A statement sent to a host that stopped answering fails after
+ * tcp_user_timeout instead of hanging until the gateway gives up, and idle connections are
+ * probed by keepalives: either way the next request reconnects to the new primary.
+ */
+#define CONNECT_TIMEOUT_S "2"
+#define TCP_USER_TIMEOUT_MS "5000"
+/* While no host takes writes, a read tries the cluster for one at most this often. */
+#define PRIMARY_RETRY_MS 500
+
+enum { KEY_SESSION_ATTRS = 9, KEY_COUNT = 14 };
+
 struct db {
 	PGconn *conn;
-	const char *keys[10];
-	const char *values[10];
+	const char *keys[KEY_COUNT + 1];
+	const char *values[KEY_COUNT + 1];
 	char options[64];      /* the session settings sent at connect time */
 	const struct db_stmt *stmts;
 	int nstmts;
 	int was_down;          /* log "connected" again only after an outage */
+	int read_only;         /* conn is a standby's, taken for reads while no primary was found */
+	long long primary_tried_ms; /* when a read last looked for a primary (monotonic) */
 };
 
 static const char *db_var(const char *prefix, const char *suffix)
@@ -42,7 +59,9 @@ struct db *db_new(const char *env_prefix, const char *app_name,
 	struct db *db = calloc(1, sizeof(*db));
 	const char *keys[] = { "host", "port", "dbname", "user", "password",
 			       "connect_timeout", "application_name", "client_encoding",
-			       "options", NULL };
+			       "options", "target_session_attrs", "tcp_user_timeout",
+			       "keepalives_idle", "keepalives_interval", "keepalives_count",
+			       NULL };
 	const char *suffixes[] = { "HOST", "PORT", "DB", "USER", "PASSWORD" };
 	long timeout_ms = env_long("DB_STATEMENT_TIMEOUT_MS", STATEMENT_TIMEOUT_MS_DEFAULT, 0,
 				   3600000);
@@ -51,13 +70,18 @@ struct db *db_new(const char *env_prefix, const char *app_name,
 		fatalx("out of memory");
 	for (int i = 0; i < 5; i++)
 		db->values[i] = db_var(env_prefix, suffixes[i]);
-	db->values[5] = "5";
+	db->values[5] = CONNECT_TIMEOUT_S;
 	db->values[6] = app_name;
 	/* Text is UTF-8 both ways whatever PGCLIENTENCODING or the server's default says. */
 	db->values[7] = "UTF8";
 	snprintf(db->options, sizeof(db->options), "-c statement_timeout=%ld", timeout_ms);
 	db->values[8] = db->options;
-	db->values[9] = NULL;
+	db->values[KEY_SESSION_ATTRS] = "read-write";
+	db->values[10] = TCP_USER_TIMEOUT_MS;
+	db->values[11] = "5";  /* keepalives: idle 5 s, then 3 probes 1 s apart */
+	db->values[12] = "1";
+	db->values[13] = "3";
+	db->values[KEY_COUNT] = NULL;
 	memcpy(db->keys, keys, sizeof(keys));
 	db->stmts = stmts;
 	db->nstmts = nstmts;
@@ -150,34 +174,72 @@ static int db_alive(PGconn *conn)
 	return 0; /* a stream of unsolicited data: not a connection to trust */
 }
 
-int db_ready(struct db *db)
+/* Connects with target_session_attrs attrs and prepares the statements; 0 on success. */
+static int db_connect(struct db *db, const char *attrs)
 {
-	if (db->conn != NULL && db_alive(db->conn))
-		return 0;
 	db_drop(db);
+	db->values[KEY_SESSION_ATTRS] = attrs;
 	db->conn = PQconnectdbParams(db->keys, db->values, 0);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
 		const char *why = db->conn ? PQerrorMessage(db->conn) : "out of memory";
 
 		if (!db->was_down)
-			log_warnx("database %s unavailable: %.*s", db->values[2] ? db->values[2] : "",
-				  db_msg_len(why), why);
+			log_warnx("database %s unavailable (%s): %.*s",
+				  db->values[2] ? db->values[2] : "", attrs, db_msg_len(why), why);
 		metric_inc(&db_metrics.connect_failures);
-		db_down(db);
+		db_drop(db);
 		return -1;
 	}
 	PQsetNoticeProcessor(db->conn, db_notice, NULL);
 	if (db_prepare_all(db) != 0) {
 		metric_inc(&db_metrics.connect_failures);
-		db_down(db);
+		db_drop(db);
 		return -1;
 	}
-	if (db->was_down) {
-		log_info("database %s connected", db->values[2] ? db->values[2] : "");
-		metric_inc(&db_metrics.reconnects);
-	}
-	db->was_down = 0;
 	return 0;
+}
+
+/*
+ * A connection to the primary; or, for a read (read set) while no host takes writes (a
+ * switchover, a failover), to any host that answers, a standby, until a primary is back.
+ */
+static int db_ready_for(struct db *db, int read)
+{
+	const char *name = db->values[2] ? db->values[2] : "";
+
+	if (db->conn != NULL && db_alive(db->conn)) {
+		if (!db->read_only)
+			return 0;
+		if (read && monotonic_ms() - db->primary_tried_ms < PRIMARY_RETRY_MS)
+			return 0;
+	}
+	db->primary_tried_ms = monotonic_ms();
+	if (db_connect(db, "read-write") == 0) {
+		if (db->was_down) {
+			log_info("database %s connected", name);
+			metric_inc(&db_metrics.reconnects);
+		}
+		db->was_down = 0;
+		db->read_only = 0;
+		return 0;
+	}
+	if (!db->was_down)
+		db->was_down = 1;
+	/* One server (no comma in the host list) has no standby to fall back on. */
+	if (read && db->values[0] != NULL && strchr(db->values[0], ',') != NULL &&
+	    db_connect(db, "any") == 0) {
+		if (!db->read_only)
+			log_warnx("database %s: no host takes writes; reads go to a standby", name);
+		db->read_only = 1;
+		return 0;
+	}
+	db->read_only = 0;
+	return -1;
+}
+
+int db_ready(struct db *db)
+{
+	return db_ready_for(db, 0);
 }
 
 /* A result that says the connection, not the statement, failed. */
@@ -195,7 +257,7 @@ PGresult *db_exec(struct db *db, int index, const char *const *params, int retry
 	for (int attempt = 0; attempt < 2; attempt++) {
 		PGresult *res;
 
-		if (db_ready(db) != 0)
+		if (db_ready_for(db, retry_safe == DB_READ) != 0)
 			return NULL;
 		res = PQexecPrepared(db->conn, stmt->name, stmt->nparams, params, NULL, NULL, 0);
 		if (!db_lost(db, res))
@@ -215,7 +277,7 @@ PGresult *db_stream_first(struct db *db, int index, const char *const *params)
 	for (int attempt = 0; attempt < 2; attempt++) {
 		PGresult *res = NULL;
 
-		if (db_ready(db) != 0)
+		if (db_ready_for(db, 1) != 0)
 			return NULL;
 		if (PQsendQueryPrepared(db->conn, stmt->name, stmt->nparams, params, NULL, NULL,
 					0) == 1 && PQsetSingleRowMode(db->conn) == 1)
@@ -300,8 +362,9 @@ enum db_error db_classify(const PGresult *res)
 		return DB_ERR_TRANSIENT;
 	if (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0)
 		return DB_ERR_DATA;
-	/* 08 connection, 53 resources, 57 operator intervention, 40 rollback/deadlock */
-	if (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
+	/* 08 connection, 53 resources, 57 operator intervention, 40 rollback/deadlock,
+	 * 25006 a write on a server that had just become a standby */
+	if (strcmp(state, "25006") == 0 || strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
 	    strncmp(state, "57", 2) == 0 || strncmp(state, "40", 2) == 0)
 		return DB_ERR_TRANSIENT;
 	return DB_ERR_OTHER;

@@ -24,13 +24,21 @@ struct db;
  * DB_STATEMENT_TIMEOUT_MS (default 25 s, under the gateway's 30 s; 0 = none); a statement
  * cancelled by it fails with SQLSTATE 57014, which db_classify calls transient.
  * Never NULL: connecting happens on first use, so start-up does not wait for the server.
+ * env_prefix_HOST may list several hosts (a Patroni cluster, "db-vm-1,db-vm-2,db-vm-3"):
+ * libpq's multi-host form with target_session_attrs=read-write finds the primary, so
+ * after a failover the next connection goes to the new one.
  */
 struct db *db_new(const char *env_prefix, const char *app_name,
 		  const struct db_stmt *stmts, int nstmts);
 void db_free(struct db *db);
 
-/* 0 when connected (connecting and preparing if needed), -1 when the server is unreachable. */
+/* 0 when connected to the primary (connecting and preparing if needed), -1 when none is reachable. */
 int db_ready(struct db *db);
+
+/* db_exec's retry_safe: DB_ONCE, a write whose outcome is unknown when the connection
+ * drops (the caller answers 503); DB_RETRY, a statement that may run twice; DB_READ, a
+ * read, which may also go to a standby while no primary exists (a switchover). */
+enum { DB_ONCE = 0, DB_RETRY = 1, DB_READ = 2 };
 
 /*
  * Runs prepared statement index with text params (NULL = SQL NULL).
@@ -47,7 +55,7 @@ int db_ping(struct db *db, int timeout_ms);
 
 /*
  * Runs prepared statement index, a read (retried once on a dead connection, since no row
- * was seen yet), in libpq's single-row mode: the rows come one at a time, so a large
+ * was seen yet; a standby serves it while no primary exists), in libpq's single-row mode: the rows come one at a time, so a large
  * result never sits whole in memory. Returns the first result, the caller's to PQclear:
  * PGRES_SINGLE_TUPLE holds one row, and db_stream_next gives the next result the same
  * way; PGRES_TUPLES_OK (no more rows), a failure, or NULL (database unavailable) ends the

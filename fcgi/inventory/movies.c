@@ -256,7 +256,7 @@ int movies_create(struct inventory *inv, const struct http_req *r, long long id)
 	const char *params[] = { in.title, in.description };
 
 	/* Not retried on a lost connection: the insert may have happened. */
-	res = db_exec(inv->db, STMT_INSERT, params, 0);
+	res = db_exec(inv->db, STMT_INSERT, params, DB_ONCE);
 	json_object_put(body);
 	if ((sent = answer_db_failure(r, res)) != 0)
 		return sent;
@@ -273,7 +273,7 @@ int movies_delete_all(struct inventory *inv, const struct http_req *r, long long
 	int sent;
 
 	(void)id;
-	res = db_exec(inv->db, STMT_DELETE_ALL, NULL, 1);
+	res = db_exec(inv->db, STMT_DELETE_ALL, NULL, DB_RETRY);
 	if ((sent = answer_db_failure(r, res)) != 0)
 		return sent;
 	sent = send_deleted(r, PQcmdTuples(res), 0);
@@ -288,7 +288,7 @@ int movies_get(struct inventory *inv, const struct http_req *r, long long id)
 	snprintf(id_s, sizeof(id_s), "%lld", id);
 	const char *params[] = { id_s };
 
-	return answer_movie(r, db_exec(inv->db, STMT_GET, params, 1), id);
+	return answer_movie(r, db_exec(inv->db, STMT_GET, params, DB_READ), id);
 }
 
 int movies_update(struct inventory *inv, const struct http_req *r, long long id)
@@ -305,7 +305,7 @@ int movies_update(struct inventory *inv, const struct http_req *r, long long id)
 	const char *params[] = { id_s, in.has_title ? in.title : NULL,
 				 in.has_description ? "true" : "false", in.description };
 
-	res = db_exec(inv->db, STMT_UPDATE, params, 1);
+	res = db_exec(inv->db, STMT_UPDATE, params, DB_RETRY);
 	json_object_put(body);
 	return answer_movie(r, res, id);
 }
@@ -319,7 +319,7 @@ int movies_delete(struct inventory *inv, const struct http_req *r, long long id)
 	snprintf(id_s, sizeof(id_s), "%lld", id);
 	const char *params[] = { id_s };
 
-	res = db_exec(inv->db, STMT_DELETE, params, 1);
+	res = db_exec(inv->db, STMT_DELETE, params, DB_RETRY);
 	if ((sent = answer_db_failure(r, res)) != 0)
 		return sent;
 	if (strcmp(PQcmdTuples(res), "0") == 0)

@@ -10,6 +10,9 @@
 # INVENTORY_HOST may list several inventory hosts (comma-separated): the first holds
 # movies_db, the others use it. RABBITMQ_NODES lists the broker cluster's nodes, the
 # first being the seed the others join (billing's own node, when it is one of them).
+# DB_HOSTS lists the hosts of the optional database tier (role db, lib/patroni.sh): one
+# Patroni cluster holds movies_db and billing_db, and the apps use every DB host
+# (libpq's multi-host form); unset, each role keeps its own PostgreSQL as before.
 # With STACK_DIR set, PostgreSQL and RabbitMQ are private ones under that folder
 # (the three-host test runs each role like this inside its network namespace).
 set -euo pipefail
@@ -17,9 +20,10 @@ source "$(dirname "$0")/lib/env.sh"
 source "$PROJECT_ROOT/scripts/deploy/lib/postgres.sh"
 source "$PROJECT_ROOT/scripts/deploy/lib/rabbitmq.sh"
 source "$PROJECT_ROOT/scripts/deploy/lib/pm2.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/patroni.sh"
 
 usage() {
-	echo "usage: $0 gateway|inventory|billing|broker|all..." >&2
+	echo "usage: $0 gateway|inventory|billing|broker|db|all..." >&2
 	exit 2
 }
 
@@ -27,7 +31,7 @@ roles=()
 for r in "$@"; do
 	case $r in
 	all) roles+=(gateway inventory billing) ;;
-	gateway | inventory | billing | broker) roles+=("$r") ;;
+	gateway | inventory | billing | broker | db) roles+=("$r") ;;
 	*) usage ;;
 	esac
 done
@@ -38,6 +42,7 @@ NODE_RUNTIME_ONLY=1 "$PROJECT_ROOT/scripts/deploy/install-deps.sh"
 make -C "$PROJECT_ROOT" --no-print-directory all
 load_env
 ensure_erlang_cookie
+ensure_db_secrets
 refuse_default_secrets
 
 # must_resolve NAME: NAME's IPv4 address, or the provisioning stops.
@@ -103,9 +108,14 @@ apply_hosts() {
 	fi
 }
 
-# Whether this host holds movies_db: with several inventory hosts, the first only.
+# Whether this host holds movies_db: with several inventory hosts, the first only; with
+# a database tier (DB_HOSTS), none: the DB hosts hold movies_db and billing_db.
 MOVIES_DB_HERE=1
 apply_hosts
+if [ -n "${DB_HOSTS:-}" ]; then
+	MOVIES_DB_HERE=0
+	db_cluster_env
+fi
 
 # The PostgreSQL roles of this host's apps, the only ones its cluster lets in.
 pg_prefixes=()
@@ -147,14 +157,27 @@ provision_billing() {
 	if ! rabbit_clustered || this_host_in "$RABBITMQ_NODES" >/dev/null; then
 		rabbit_node
 	fi
-	pg_ready
-	db_setup_billing
+	if [ -z "${DB_HOSTS:-}" ]; then
+		pg_ready
+		db_setup_billing
+	fi
 	apps+=(billing_app)
 }
 
 provision_broker() {
 	rabbit_clustered || { echo "the broker role needs RABBITMQ_NODES" >&2; exit 1; }
 	rabbit_node
+}
+
+# provision_db: a DB host of the database tier (lib/patroni.sh): etcd, Patroni and
+# PostgreSQL 15 from Debian's packages, under PM2; the leader's provisioning (the first
+# DB host's, which bootstraps the cluster) creates the databases.
+provision_db() {
+	[ -n "${DB_HOSTS:-}" ] || { echo "the db role needs DB_HOSTS" >&2; exit 1; }
+	NODE_RUNTIME_ONLY=1 "$PROJECT_ROOT/scripts/deploy/install-deps.sh" patroni etcd-server etcd-client
+	db_tier_start
+	db_setup_on_leader
+	"$PM2" save >/dev/null 2>&1 || true
 }
 
 provision_gateway() {

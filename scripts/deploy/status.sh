@@ -51,5 +51,32 @@ show_health() {
 	[ "$code" = 200 ]
 }
 
+# show_db_tier: with a database tier (DB_HOSTS, scripts/deploy/lib/patroni.sh), each DB
+# host with its role (primary, sync standby, replica), state and replication lag, from
+# Patroni's REST API (GET /cluster: read-only, no credentials), asked of the first host
+# that answers. Returns 1 when none does, or the cluster has no running primary.
+show_db_tier() {
+	local host body
+	[ -n "${DB_HOSTS:-}" ] || return 0
+	for host in $(list_words "$DB_HOSTS"); do
+		body=$(curl -fsS --max-time 3 "http://$host:${DB_API_PORT:-8008}/cluster" 2>/dev/null) && break
+	done
+	if [ -z "${body:-}" ]; then
+		echo "database tier: no Patroni of $DB_HOSTS answers"
+		return 1
+	fi
+	jq -r '
+		def pad($n): . + (" " * ([$n - length, 0] | max));
+		def role: {"leader": "primary", "sync_standby": "sync standby"}[.role] // .role;
+		"database tier (Patroni cluster \(.scope // "movies")):",
+		(.members[] | "  \(.name | pad(20)) \(role | pad(13)) \(.state | pad(10)) " +
+			(if .role == "leader" then "timeline \(.timeline)"
+			 else "lag \(.lag // "unknown") bytes, timeline \(.timeline // "?")" end))' <<<"$body"
+	jq -e '[.members[] | select(.role == "leader" and .state == "running")] | length == 1' \
+		<<<"$body" >/dev/null
+}
+
 "$PM2" list
-show_health "$(gateway_url)"
+db_ok=0
+show_db_tier || db_ok=1
+show_health "$(gateway_url)" && exit "$db_ok"

@@ -76,6 +76,8 @@ pg_admin_on() {
 	local db=$1 where=()
 	shift
 	[ -z "${STACK_DIR:-}" ] || where=(-h "$STACK_DIR/pg" -p "$POSTGRES_PORT")
+	# A Patroni node's socket (lib/patroni.sh).
+	[ -z "${PG_SOCKET_DIR:-}" ] || where=(-h "$PG_SOCKET_DIR" -p "$POSTGRES_PORT")
 	runuser -u postgres -- psql -qAtX -v ON_ERROR_STOP=1 "${where[@]}" -d "$db" "$@"
 }
 
