@@ -6,6 +6,8 @@
 # test's HTTPS pass: tests/tls/ and the gateway suites again over HTTPS, HTTP/2 included.
 # Ports: HTTPS on TEST_TLS_PORT (default API_GATEWAY_PORT + 3), its plain HTTP one above.
 
+source "$PROJECT_ROOT/scripts/deploy/lib/gateway_settings.sh" # gateway_env, GATEWAY_USER
+
 # tls_env: the TLS gateway's places and ports, exported for the bats suites.
 tls_env() {
 	export TLS_DIR=$STACK_DIR/tls TLS_RUN_DIR=$STACK_DIR/run-tls
