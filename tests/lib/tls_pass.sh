@@ -44,7 +44,8 @@ tls_issue() {
 
 # tls_gateway_env CMD...: CMD with the TLS gateway's settings over the stack's.
 tls_gateway_env() {
-	RUN_DIR=$TLS_RUN_DIR API_GATEWAY_PORT=$TLS_PLAIN_PORT GATEWAY_TLS_PORT=$TLS_PORT \
+	# METRICS_PORT=0: the stack's own gateway holds the admin listen.
+	RUN_DIR=$TLS_RUN_DIR API_GATEWAY_PORT=$TLS_PLAIN_PORT GATEWAY_TLS_PORT=$TLS_PORT METRICS_PORT=0 \
 		GATEWAY_TLS_CERT=$TLS_CERT GATEWAY_TLS_KEY=$TLS_KEY "$@"
 }
 
