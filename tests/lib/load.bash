@@ -27,6 +27,8 @@ load_request_config() {
 		[ "$i" -eq 0 ] || echo next
 		printf 'url = "%s%s"\nrequest = "%s"\noutput = "/dev/null"\nmax-time = 10\n' \
 			"$BASE_URL" "$path" "$method"
+		# LOAD_CURL_OPTION: one more curl config line for every request (e.g. http1.1).
+		[ -z "${LOAD_CURL_OPTION:-}" ] || printf '%s\n' "$LOAD_CURL_OPTION"
 		if [ "$method" = POST ]; then
 			key=load-$client-$batch-$i-$RANDOM$RANDOM
 			printf 'header = "Content-Type: application/json"\nheader = "Idempotency-Key: %s"\n' "$key"

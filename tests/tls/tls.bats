@@ -167,9 +167,12 @@ answers() {
 }
 
 @test "over HTTPS, with GATEWAY_HTPASSWD, writes need HTTP Basic and reads do not" {
-	run -0 http POST /api/movies -H 'Content-Type: application/json' -d '{"title":"TLS guarded"}'
+	# The refusals over HTTP/1.1: over HTTP/2 lighttpd answers 401 before the body and
+	# resets the stream (NO_ERROR), which Debian's curl 7.88 may report as error 92
+	# instead of the answer, depending on how far it got with the body.
+	run -0 http POST /api/movies --http1.1 -H 'Content-Type: application/json' -d '{"title":"TLS guarded"}'
 	assert_output 401
-	run -0 http POST /api/movies -K "$TLS_DIR/wrong.curl" -H 'Content-Type: application/json' -d '{"title":"TLS guarded"}'
+	run -0 http POST /api/movies --http1.1 -K "$TLS_DIR/wrong.curl" -H 'Content-Type: application/json' -d '{"title":"TLS guarded"}'
 	assert_output 401
 	run -0 http POST /api/movies -K "$TLS_DIR/auth.curl" -H 'Content-Type: application/json' -d '{"title":"TLS guarded"}'
 	assert_output 201
@@ -201,8 +204,12 @@ answers() {
 	old=$(served_serial)
 	cp -p "$TLS_CERT" "$TLS_DIR/gateway.orig.crt"
 	cp -p "$TLS_KEY" "$TLS_DIR/gateway.orig.key"
+	# New connections negotiate HTTP/2. The keep-alive clients speak HTTP/1.1: at a
+	# graceful restart an HTTP/2 connection gets a GOAWAY, and a stream sent past it was
+	# never processed, which RFC 9113 (6.8) lets a client retry; curl 7.88 seems not to
+	# (docs/operations.md, HTTPS).
 	load_start fresh 2 GET /api/movies
-	load_start keepalive 2 POST /api/billing
+	LOAD_CURL_OPTION=http1.1 load_start keepalive 2 POST /api/billing
 	load_wait_for 10
 	# What a certbot deploy hook does: the new pair in place (each file in one rename).
 	tls_issue renewed
