@@ -57,13 +57,13 @@ load_client() {
 			for req in "$LOAD_DIR/$client".req*; do
 				[ ! -e "$LOAD_DIR/stop" ] || break
 				started=$EPOCHREALTIME
-				answer=$(curl -sS -K "$req" 2>/dev/null) || true
+				answer=$(curl -sS -K "$req" 2>>"$LOAD_DIR/$client.err") || true
 				echo "$answer" >>"$out"
 				echo "$started $EPOCHREALTIME $answer" >>"$LOAD_DIR/$client.times"
 			done
 			rm -f "$LOAD_DIR/$client".req*
 		else
-			curl -sS -K "$cfg" >>"$out" 2>/dev/null || true
+			curl -sS -K "$cfg" >>"$out" 2>>"$LOAD_DIR/$client.err" || true
 		fi
 	done
 }

@@ -86,7 +86,12 @@ run_tls_suites() {
 		return
 	fi
 	CURL_CA_BUNDLE=$TLS_CA run_bats "$PROJECT_ROOT/tests/tls"
-	BASE_URL=https://127.0.0.1:$TLS_PORT CURL_CA_BUNDLE=$TLS_CA \
+	# The suite over HTTPS/1.1 (a .curlrc in CURL_HOME): over HTTP/2, 1 of about 500 new
+	# connections under load met curl's "Error in the HTTP2 framing layer", not yet
+	# explained (docs/operations.md, HTTPS); tests/tls checks HTTP/2 itself.
+	mkdir -p "$TLS_DIR/curl-http1.1"
+	echo http1.1 >"$TLS_DIR/curl-http1.1/.curlrc"
+	BASE_URL=https://127.0.0.1:$TLS_PORT CURL_CA_BUNDLE=$TLS_CA CURL_HOME=$TLS_DIR/curl-http1.1 \
 		run_bats "$PROJECT_ROOT/tests/e2e/inventory.bats"
 	tls_gateway_stop
 }

@@ -204,11 +204,10 @@ answers() {
 	old=$(served_serial)
 	cp -p "$TLS_CERT" "$TLS_DIR/gateway.orig.crt"
 	cp -p "$TLS_KEY" "$TLS_DIR/gateway.orig.key"
-	# New connections negotiate HTTP/2. The keep-alive clients speak HTTP/1.1: at a
-	# graceful restart an HTTP/2 connection gets a GOAWAY, and a stream sent past it was
-	# never processed, which RFC 9113 (6.8) lets a client retry; curl 7.88 seems not to
-	# (docs/operations.md, HTTPS).
-	load_start fresh 2 GET /api/movies
+	# The clients speak HTTP/1.1: under this load 1 of about 500 new HTTP/2 connections
+	# met curl's "Error in the HTTP2 framing layer" before any reload, not yet explained
+	# (docs/operations.md, HTTPS). The certificate is TLS's, whichever HTTP runs over it.
+	LOAD_CURL_OPTION=http1.1 load_start fresh 2 GET /api/movies
 	LOAD_CURL_OPTION=http1.1 load_start keepalive 2 POST /api/billing
 	load_wait_for 10
 	# What a certbot deploy hook does: the new pair in place (each file in one rename).
@@ -224,6 +223,9 @@ answers() {
 	load_wait_for 20
 	load_stop
 	echo "# requests: $(load_count before) before the reload, $(load_count after) during and after" >&3
+	# Which client saw what, for a failure (curl writes 000 when nothing came back).
+	grep -v '^2' "$LOAD_DIR"/*.before "$LOAD_DIR"/*.after | sed 's|^.*/|# not 2xx: |' >&3 || true
+	cat "$LOAD_DIR"/*.err 2>/dev/null | sort | uniq -c | sed 's|^|# curl: |' >&3 || true
 	assert_equal "$(load_failures all)" 0
 	assert_orders_exactly_once
 }
