@@ -97,8 +97,17 @@ order() {
 	run promtool check config "$PROM_DIR/prometheus.yml"
 	assert_success
 	want=$(grep -c '^ *- alert:' "$PROJECT_ROOT/scripts/monitoring/rules.yml")
-	run bash -c "curl -fsS '$PROM_URL/api/v1/rules' | jq '[.data.groups[].rules[] | select(.health == \"ok\")] | length'"
-	assert_output "$want"
+	# A rule's health is "unknown" until its first evaluation (every second here).
+	wait_for 30 rules_healthy "$want" ||
+		fail "healthy rules: $(rules_healthy_count), expected $want"
+}
+
+rules_healthy_count() {
+	curl -fsS "$PROM_URL/api/v1/rules" | jq '[.data.groups[].rules[] | select(.health == "ok")] | length'
+}
+
+rules_healthy() {
+	[ "$(rules_healthy_count)" = "$1" ]
 }
 
 # The platform's pages pass promtool check metrics outright. RabbitMQ's own pass its
