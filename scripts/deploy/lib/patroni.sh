@@ -76,13 +76,21 @@ etcd_ctl() {
 	ETCDCTL_API=3 etcdctl --endpoints="$endpoints" --dial-timeout=2s --command-timeout=5s "$@"
 }
 
+# etcd_member_add ENDPOINTS NAME PEER_URL FILE: adds the member, etcdctl's answer (the
+# ETCD_INITIAL_CLUSTER it is to start with) in FILE. etcd refuses ("unhealthy cluster")
+# until its leader has been connected to a quorum for 5 s, as it is right after the
+# previous DB host joined, so callers retry it.
+etcd_member_add() {
+	etcd_ctl "$1" member add "$2" --peer-urls="$3" >"$4"
+}
+
 # etcd_join_or_create SELF IP: writes DIR/etcd.args, how this member starts. A member with
 # data restarts as it was. Otherwise: when another DB host's etcd answers, the cluster
 # exists, so this member is added to it (a stale member of the same name, a dead node
 # being replaced, is removed first); when none answers, this one starts a new cluster
 # of one, which the others join as they are provisioned.
 etcd_join_or_create() {
-	local self=$1 ip=$2 dir others state=new initial id peers
+	local self=$1 ip=$2 dir others state=new initial id
 	dir=$(db_dir)
 	others=$(etcd_endpoints "$self")
 	initial="$self=http://$ip:2380"
@@ -96,8 +104,9 @@ etcd_join_or_create() {
 		# A member added but never started has no name yet: it is ours if its URL is.
 		id=$(etcd_ctl "$others" member list | awk -F', ' -v u="http://$ip:2380" '$3 == "" && $4 == u { print $1 }')
 		[ -z "$id" ] || etcd_ctl "$others" member remove "$id" >/dev/null
-		peers=$(etcd_ctl "$others" member add "$self" --peer-urls="http://$ip:2380")
-		initial=$(sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p' <<<"$peers")
+		wait_for 60 etcd_member_add "$others" "$self" "http://$ip:2380" "$dir/etcd.added" ||
+			{ echo "etcd on $others did not add $self" >&2; return 1; }
+		initial=$(sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p' "$dir/etcd.added")
 	fi
 	echo "$initial" >"$dir/etcd.initial"
 	{
