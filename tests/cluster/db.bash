@@ -6,7 +6,7 @@
 # exports DB_HOSTS besides what tests/cluster/cluster.bash reads.
 
 # How long requests may fail after the primary is lost: the target of issue 20 with
-# Patroni's ttl 8, loop_wait 1, retry_timeout 3 (scripts/deploy/lib/patroni.sh).
+# Patroni's ttl 6, loop_wait 1, retry_timeout 2 (scripts/deploy/lib/patroni.sh).
 export DB_FAILOVER_TARGET=15
 
 # ---- The cluster, as Patroni's REST API tells it -----------------------------------

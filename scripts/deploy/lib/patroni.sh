@@ -10,17 +10,19 @@
 # etcd 2379 (clients) and 2380 (peers).
 #
 # Failover timing (Patroni's dcs settings, written at bootstrap; see docs/deployment.md):
-# the leader key lives DB_TTL seconds (8) unless renewed; each Patroni acts every
-# DB_LOOP_WAIT (1) and gives up on etcd or PostgreSQL after DB_RETRY_TIMEOUT (3), so a
+# the leader key lives DB_TTL seconds (6) unless renewed; each Patroni acts every
+# DB_LOOP_WAIT (1) and gives up on etcd or PostgreSQL after DB_RETRY_TIMEOUT (2), so a
 # primary that lost etcd demotes itself before its key can expire (loop_wait + 2 *
-# retry_timeout <= ttl, Patroni's rule). A dead primary is replaced within ttl + loop_wait.
+# retry_timeout <= ttl, Patroni's rule). A dead primary is replaced within ttl + loop_wait,
+# plus etcd's election when etcd's leader died with it (a new etcd leader gives every
+# lease its whole ttl again, plus the 2-s election timeout).
 
 source "$PROJECT_ROOT/scripts/deploy/lib/host.sh"
 
 DB_API_PORT=${DB_API_PORT:-8008}
-DB_TTL=${DB_TTL:-8}
+DB_TTL=${DB_TTL:-6}
 DB_LOOP_WAIT=${DB_LOOP_WAIT:-1}
-DB_RETRY_TIMEOUT=${DB_RETRY_TIMEOUT:-3}
+DB_RETRY_TIMEOUT=${DB_RETRY_TIMEOUT:-2}
 DB_SCOPE=movies
 DB_SECRETS=(DB_REPLICATION_PASSWORD DB_REWIND_PASSWORD DB_API_PASSWORD)
 
