@@ -69,13 +69,6 @@ fresh_trace_for() {
 	assert_failure
 }
 
-# queue_is_empty: QUEUE_NAME holds no message, ready or unacknowledged.
-queue_is_empty() {
-	rabbit_url_parts
-	rabbitmqctl_ list_queues -p "$AMQP_VHOST" -q --no-table-headers name messages 2>/dev/null |
-		awk -v q="$QUEUE_NAME" '$1 == q && $2 == 0 { found = 1 } END { exit !found }'
-}
-
 # amqp_take_headers: takes the next message off QUEUE_NAME (billing_app stopped) and prints
 # its AMQP headers as RabbitMQ holds them, "NAME: VALUE" a line, asking the node through
 # rabbitmqctl as amqp_publish does.
@@ -171,7 +164,7 @@ amqp_take_headers() {
 		state+="${state:+,}key$i=$(printf '%055d' "$i")"       # 10 members of 60 characters
 		[ "$i" -ge 8 ] || want=$state                          # the 8 that fit in 512
 	done
-	wait_for 30 queue_is_empty      # so that the next message is this test's order
+	wait_for 30 queue_figure_is messages 0  # so that the next message is this test's order
 	BILLING_STOPPED=1
 	app_stop billing_app
 	run -0 http POST /api/billing -H 'Content-Type: application/json' \

@@ -147,12 +147,16 @@ queue_has_consumer() {
 		awk -v q="$QUEUE_NAME" '$1 == q && $2 > 0 { found = 1 } END { exit !found }'
 }
 
-# queue_consumers_are N: the broker lists QUEUE_NAME with exactly N consumers (a broker
-# that does not answer is no "0").
-queue_consumers_are() {
+# queue_figure_is FIELD N: the broker lists QUEUE_NAME with exactly N in FIELD (consumers,
+# messages...: rabbitmqctl list_queues's columns); a broker that does not answer is no "0".
+queue_figure_is() {
 	rabbit_url_parts
-	rabbitmqctl_ list_queues -p "$AMQP_VHOST" -q --no-table-headers name consumers 2>/dev/null |
-		awk -v q="$QUEUE_NAME" -v n="$1" '$1 == q && $2 == n { found = 1 } END { exit !found }'
+	rabbitmqctl_ list_queues -p "$AMQP_VHOST" -q --no-table-headers name "$1" 2>/dev/null |
+		awk -v q="$QUEUE_NAME" -v n="$2" '$1 == q && $2 == n { found = 1 } END { exit !found }'
+}
+
+queue_consumers_are() {
+	queue_figure_is consumers "$1"
 }
 
 app_stop() {
