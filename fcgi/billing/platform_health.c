@@ -14,7 +14,7 @@
 #include "../common/request_id.h"
 #include "../common/trace_context.h"
 #include "broker.h"
-#include "db_tier_health.h"
+#include "database_tier.h"
 
 #define CACHE_MS 1000            /* how long a result answers every caller */
 #define BROKER_TIMEOUT_MS 400    /* connect, and each AMQP round trip */
@@ -42,7 +42,7 @@ struct health_result {
 	int broker_up, queue_up;
 	unsigned long messages, consumers;
 	char broker_why[WHY_MAX];
-	struct db_tier_check db;               /* with a database tier (HEALTH_DB_APIS) */
+	struct database_tier_result db;               /* with a database tier (HEALTH_DB_APIS) */
 };
 
 static struct {
@@ -81,7 +81,7 @@ static int read_backends(struct health_result *res)
 
 int platform_health_init(void)
 {
-	if (read_backends(&platform.last) != 0 || db_tier_health_init() != 0 ||
+	if (read_backends(&platform.last) != 0 || database_tier_init() != 0 ||
 	    broker_config_from_env(&platform.cfg) != 0)
 		return -1;
 	/* Short limits: the check answers within about a second, one node or several. */
@@ -122,7 +122,7 @@ static void *check_backend(void *arg)
 
 static void *check_db_tier(void *arg)
 {
-	db_tier_check(arg);
+	database_tier_check(arg);
 	return NULL;
 }
 
@@ -174,10 +174,10 @@ static void run_checks(struct health_result *res)
 		if (!c->threaded)
 			check_backend(c);
 	}
-	if (db_tier_configured()) {
+	if (database_tier_configured()) {
 		db_threaded = pthread_create(&db_thread, NULL, check_db_tier, &res->db) == 0;
 		if (!db_threaded)
-			db_tier_check(&res->db);
+			database_tier_check(&res->db);
 	}
 	check_broker(res);
 	if (db_threaded)
@@ -261,8 +261,8 @@ static void add_parts(struct http_body *b, const struct health_result *res, int 
 		http_body_add_int(b, (long long)res->consumers);
 	}
 	http_body_add_str(b, "}");
-	if (db_tier_configured())
-		db_tier_add_part(b, &res->db);
+	if (database_tier_configured())
+		database_tier_add_part(b, &res->db);
 	http_body_add_str(b, "}");
 	add_pair(b, ",", "checked_at", res->checked_at);
 }
@@ -292,7 +292,7 @@ int platform_health_answer(const struct http_req *r)
 		down[ndown++] = "broker";
 	else if (!res.queue_up)
 		down[ndown++] = "queue";
-	if (db_tier_configured() && res.db.status == DB_TIER_DOWN)
+	if (database_tier_configured() && res.db.status == DATABASE_TIER_DOWN)
 		down[ndown++] = "database_tier";
 	if (ndown == 0) {
 		http_body_begin(&b, r, 200, "application/json", "Cache-Control: no-store\r\n");

@@ -16,7 +16,7 @@
 #include "../common/http.h"
 
 /*
- * Reads HEALTH_INVENTORY_ADDRS, HEALTH_DB_APIS (db_tier_health.h), RABBITMQ_URL (one or
+ * Reads HEALTH_INVENTORY_ADDRS, HEALTH_DB_APIS (database_tier.h), RABBITMQ_URL (one or
  * more nodes), RABBITMQ_QUEUE_TYPE and QUEUE_NAME. 0, or -1 after logging.
  */
 int platform_health_init(void);

@@ -2,7 +2,7 @@
  * The smallest HTTP client the health check needs: one GET over plain TCP, HTTP/1.0 (the
  * server closes after the body, so no chunked encoding and no keep-alive), within a
  * deadline, with a bounded body. The billing publisher asks Patroni's REST API with it
- * (billing/db_tier_health.c).
+ * (billing/database_tier.c).
  */
 #ifndef COMMON_HTTP_GET_H
 #define COMMON_HTTP_GET_H

@@ -54,7 +54,7 @@ db_role() {
 
 # health_lists_db_tier: GET /api/health through the gateway lists the DB hosts Patroni
 # lists, by name, with one primary (Patroni's leader), one sync standby and a lag in
-# bytes for each (billing/db_tier_health.c).
+# bytes for each (billing/database_tier.c).
 health_lists_db_tier() {
 	local health cluster
 	health=$(curl -fsS --max-time 5 "$BASE_URL/api/health") && cluster=$(db_cluster_json) || return 1

@@ -58,7 +58,7 @@ gateway_settings() {
 	local name backends addrs inventory_backend_list health_db_apis
 	mapfile -t addrs < <(inventory_backend_addrs)
 	backends=$(inventory_backends "${addrs[@]}") || return 1
-	health_db_apis=$(db_tier_apis) || return 1
+	health_db_apis=$(database_tier_apis) || return 1
 	# shellcheck disable=SC2034 # lighttpd_string reads it by name
 	inventory_backend_list=$(IFS=,; echo "${addrs[*]}")
 	echo "# Written from .env by scripts/deploy/gateway.sh and make reload: edit .env, not this."
@@ -80,12 +80,12 @@ gateway_settings() {
 	echo ")"
 }
 
-# db_tier_apis: with a database tier (DB_HOSTS, lib/patroni.sh), each DB host's Patroni
-# REST API as address:DB_API_PORT, comma-separated: the publisher's HEALTH_DB_APIS, which
-# /api/health asks for each host's role and lag (billing/db_tier_health.c). The names
-# are resolved here, as provisioning resolves DB_HOSTS, so that the health check never
-# waits on a lookup. Nothing without DB_HOSTS.
-db_tier_apis() {
+# database_tier_apis: with a database tier (DB_HOSTS, lib/patroni.sh), each DB host's
+# Patroni REST API as address:DB_API_PORT, comma-separated: the publisher's HEALTH_DB_APIS,
+# which /api/health asks for each host's role and lag (billing/database_tier.c). The
+# names are resolved here, as provisioning resolves DB_HOSTS, so that the health check
+# never waits on a lookup. Nothing without DB_HOSTS.
+database_tier_apis() {
 	local host addr port=${DB_API_PORT:-8008} apis=()
 	[ -n "${DB_HOSTS:-}" ] || return 0
 	if [[ ! $port =~ ^[0-9]+$ ]]; then

@@ -11,35 +11,35 @@
  * whether the apps reach a primary, and a Patroni REST API the gateway cannot reach is a
  * blind spot of the monitor, not an outage of the platform.
  */
-#ifndef BILLING_DB_TIER_HEALTH_H
-#define BILLING_DB_TIER_HEALTH_H
+#ifndef BILLING_DATABASE_TIER_H
+#define BILLING_DATABASE_TIER_H
 
 #include "../common/http.h"
 #include "patroni_cluster.h"
 
-#define DB_TIER_APIS_MAX 8
-#define DB_TIER_ADDR_MAX 128
-#define DB_TIER_WHY_MAX 200
+#define DATABASE_TIER_APIS_MAX 8
+#define DATABASE_TIER_ADDR_MAX 128
+#define DATABASE_TIER_WHY_MAX 200
 
-enum db_tier_status { DB_TIER_UNKNOWN, DB_TIER_UP, DB_TIER_DOWN };
+enum database_tier_status { DATABASE_TIER_UNKNOWN, DATABASE_TIER_UP, DATABASE_TIER_DOWN };
 
-struct db_tier_check {
-	enum db_tier_status status;
-	char source[DB_TIER_ADDR_MAX];       /* the Patroni API that answered */
-	char why[DB_TIER_WHY_MAX];           /* unknown or down: why */
+struct database_tier_result {
+	enum database_tier_status status;
+	char source[DATABASE_TIER_ADDR_MAX];       /* the Patroni API that answered */
+	char why[DATABASE_TIER_WHY_MAX];           /* unknown or down: why */
 	struct patroni_cluster cluster;
 };
 
 /* Reads HEALTH_DB_APIS. 0, or -1 after logging what is wrong with it. */
-int db_tier_health_init(void);
+int database_tier_init(void);
 
 /* A database tier is configured (HEALTH_DB_APIS lists at least one API). */
-int db_tier_configured(void);
+int database_tier_configured(void);
 
 /* Asks the APIs in turn, all within about 800 ms; fills c. */
-void db_tier_check(struct db_tier_check *c);
+void database_tier_check(struct database_tier_result *c);
 
 /* ,"database_tier":{...} for the health answer's "parts". */
-void db_tier_add_part(struct http_body *b, const struct db_tier_check *c);
+void database_tier_add_part(struct http_body *b, const struct database_tier_result *c);
 
 #endif

@@ -1,5 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
-#include "db_tier_health.h"
+#include "database_tier.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -17,11 +17,11 @@
 #define CHECK_BUDGET_MS 800
 
 static struct {
-	char apis[DB_TIER_APIS_MAX][DB_TIER_ADDR_MAX];
+	char apis[DATABASE_TIER_APIS_MAX][DATABASE_TIER_ADDR_MAX];
 	int napis;
 } tier;
 
-int db_tier_health_init(void)
+int database_tier_init(void)
 {
 	const char *list = env_str("HEALTH_DB_APIS", "");
 
@@ -30,9 +30,9 @@ int db_tier_health_init(void)
 		size_t len = strcspn(list, ", ");
 
 		if (len > 0) {
-			if (tier.napis == DB_TIER_APIS_MAX || len >= DB_TIER_ADDR_MAX) {
+			if (tier.napis == DATABASE_TIER_APIS_MAX || len >= DATABASE_TIER_ADDR_MAX) {
 				log_warnx("HEALTH_DB_APIS: at most %d addresses of up to %d characters",
-					  DB_TIER_APIS_MAX, DB_TIER_ADDR_MAX - 1);
+					  DATABASE_TIER_APIS_MAX, DATABASE_TIER_ADDR_MAX - 1);
 				return -1;
 			}
 			memcpy(tier.apis[tier.napis], list, len);
@@ -43,7 +43,7 @@ int db_tier_health_init(void)
 	return 0;
 }
 
-int db_tier_configured(void)
+int database_tier_configured(void)
 {
 	return tier.napis > 0;
 }
@@ -71,13 +71,13 @@ static int ask(const char *api, int timeout_ms, struct patroni_cluster *cluster,
 	return rc;
 }
 
-void db_tier_check(struct db_tier_check *c)
+void database_tier_check(struct database_tier_result *c)
 {
 	long long deadline = monotonic_ms() + CHECK_BUDGET_MS;
-	char last[DB_TIER_WHY_MAX - 80] = "";   /* the last API's failure, cut to fit */
+	char last[DATABASE_TIER_WHY_MAX - 80] = "";   /* the last API's failure, cut to fit */
 	int asked = 0;
 
-	c->status = DB_TIER_UNKNOWN;
+	c->status = DATABASE_TIER_UNKNOWN;
 	c->source[0] = '\0';
 	for (; asked < tier.napis; asked++) {
 		long long left = deadline - monotonic_ms();
@@ -89,10 +89,10 @@ void db_tier_check(struct db_tier_check *c)
 			continue;
 		snprintf(c->source, sizeof(c->source), "%s", tier.apis[asked]);
 		if (patroni_cluster_primary(&c->cluster) != NULL) {
-			c->status = DB_TIER_UP;
+			c->status = DATABASE_TIER_UP;
 			c->why[0] = '\0';
 		} else {
-			c->status = DB_TIER_DOWN;
+			c->status = DATABASE_TIER_DOWN;
 			snprintf(c->why, sizeof(c->why), "Patroni lists no running primary");
 		}
 		return;
@@ -142,10 +142,10 @@ static void add_host(struct http_body *b, const struct patroni_member *m)
 	http_body_add_str(b, "}");
 }
 
-void db_tier_add_part(struct http_body *b, const struct db_tier_check *c)
+void database_tier_add_part(struct http_body *b, const struct database_tier_result *c)
 {
-	static const char *const names[] = { [DB_TIER_UNKNOWN] = "unknown",
-					     [DB_TIER_UP] = "up", [DB_TIER_DOWN] = "down" };
+	static const char *const names[] = { [DATABASE_TIER_UNKNOWN] = "unknown",
+					     [DATABASE_TIER_UP] = "up", [DATABASE_TIER_DOWN] = "down" };
 
 	http_body_add_str(b, ",\"database_tier\":{\"status\":");
 	http_body_add_json_string(b, names[c->status], strlen(names[c->status]));

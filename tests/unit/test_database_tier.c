@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "billing/db_tier_health.h"
+#include "billing/database_tier.h"
 #include "billing/patroni_cluster.h"
 #include "common/http_get.h"
 #include "common/monotonic.h"
@@ -309,7 +309,7 @@ static void test_http_get(void)
 
 static void test_check(void)
 {
-	struct db_tier_check c;
+	struct database_tier_result c;
 	struct peer up, junk;
 	char env[128], *ok = http_answer(200, healthy),
 	     *leaderless = http_answer(200, "{\"members\":[{\"name\":\"a\",\"role\":\"replica\"}]}"),
@@ -320,9 +320,9 @@ static void test_check(void)
 	CHECK(peer_start(&up, ok, strlen(ok), 1) == 0);
 	snprintf(env, sizeof(env), "127.0.0.1:1,127.0.0.1:%d, 127.0.0.1:%d", junk.port, up.port);
 	setenv("HEALTH_DB_APIS", env, 1);
-	CHECK(db_tier_health_init() == 0 && db_tier_configured());
-	db_tier_check(&c);
-	CHECK(c.status == DB_TIER_UP && c.cluster.nmembers == 3 && c.why[0] == '\0');
+	CHECK(database_tier_init() == 0 && database_tier_configured());
+	database_tier_check(&c);
+	CHECK(c.status == DATABASE_TIER_UP && c.cluster.nmembers == 3 && c.why[0] == '\0');
 	snprintf(env, sizeof(env), "127.0.0.1:%d", up.port);
 	CHECK(strcmp(c.source, env) == 0);
 	peer_stop(&junk);
@@ -331,22 +331,22 @@ static void test_check(void)
 	CHECK(peer_start(&up, leaderless, strlen(leaderless), 1) == 0);
 	snprintf(env, sizeof(env), "127.0.0.1:%d", up.port);
 	setenv("HEALTH_DB_APIS", env, 1);
-	CHECK(db_tier_health_init() == 0);
-	db_tier_check(&c);
-	CHECK(c.status == DB_TIER_DOWN && c.cluster.nmembers == 1);
+	CHECK(database_tier_init() == 0);
+	database_tier_check(&c);
+	CHECK(c.status == DATABASE_TIER_DOWN && c.cluster.nmembers == 1);
 	CHECK(strstr(c.why, "no running primary") != NULL);
 	peer_stop(&up);
 
 	/* Nobody answers: unknown, saying why. */
-	db_tier_check(&c);
-	CHECK(c.status == DB_TIER_UNKNOWN && c.cluster.nmembers == 0);
+	database_tier_check(&c);
+	CHECK(c.status == DATABASE_TIER_UNKNOWN && c.cluster.nmembers == 0);
 	CHECK(strstr(c.why, "no Patroni REST API answered (1 of 1") != NULL);
 	CHECK(strstr(c.why, "Connection refused") != NULL);
 
 	setenv("HEALTH_DB_APIS", "", 1);
-	CHECK(db_tier_health_init() == 0 && !db_tier_configured());
+	CHECK(database_tier_init() == 0 && !database_tier_configured());
 	setenv("HEALTH_DB_APIS", "a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9", 1);
-	CHECK(db_tier_health_init() == -1);
+	CHECK(database_tier_init() == -1);
 	free(ok);
 	free(leaderless);
 	free(bad);
