@@ -48,7 +48,7 @@ int database_tier_configured(void)
 	return tier.napis > 0;
 }
 
-/* Asks one API; 0 with c->cluster filled, or -1 with why set. */
+/* Asks one API for GET /cluster; 0 with cluster filled, or -1 with why set. */
 static int ask(const char *api, int timeout_ms, struct patroni_cluster *cluster, char *why,
 	       size_t why_size)
 {
