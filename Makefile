@@ -74,6 +74,8 @@ $(BUILD)/tests/test_order $(BUILD)/tests/test_billing_ids: $(BILLING_A) $(COMMON
 $(BUILD)/tests/test_order $(BUILD)/tests/test_billing_ids: LDLIBS = $(call pkg_libs,json-c librabbitmq)
 $(BUILD)/tests/test_daemon_limits $(BUILD)/tests/test_broker_endpoints: $(BILLING_A) $(COMMON_A)
 $(BUILD)/tests/test_daemon_limits $(BUILD)/tests/test_broker_endpoints: LDLIBS = $(call pkg_libs,json-c librabbitmq)
+$(BUILD)/tests/test_database_tier: $(BILLING_A) $(COMMON_A)
+$(BUILD)/tests/test_database_tier: LDLIBS = $(call pkg_libs,json-c fcgi) -lpthread
 $(BUILD)/tests/%: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")

@@ -14,6 +14,7 @@
 #include "../common/request_id.h"
 #include "../common/trace_context.h"
 #include "broker.h"
+#include "database_tier.h"
 
 #define CACHE_MS 1000            /* how long a result answers every caller */
 #define BROKER_TIMEOUT_MS 400    /* connect, and each AMQP round trip */
@@ -41,6 +42,7 @@ struct health_result {
 	int broker_up, queue_up;
 	unsigned long messages, consumers;
 	char broker_why[WHY_MAX];
+	struct database_tier_result db;               /* with a database tier (HEALTH_DB_APIS) */
 };
 
 static struct {
@@ -79,7 +81,8 @@ static int read_backends(struct health_result *res)
 
 int platform_health_init(void)
 {
-	if (read_backends(&platform.last) != 0 || broker_config_from_env(&platform.cfg) != 0)
+	if (read_backends(&platform.last) != 0 || database_tier_init() != 0 ||
+	    broker_config_from_env(&platform.cfg) != 0)
 		return -1;
 	/* Short limits: the check answers within about a second, one node or several. */
 	platform.cfg.timeout_ms = BROKER_TIMEOUT_MS;
@@ -117,6 +120,12 @@ static void *check_backend(void *arg)
 	return NULL;
 }
 
+static void *check_db_tier(void *arg)
+{
+	database_tier_check(arg);
+	return NULL;
+}
+
 /*
  * The queue's figures; a stale connection (its node restarted or died) gets one fresh
  * try, which starts at the next node of a cluster: any node that answers is healthy.
@@ -142,13 +151,18 @@ static void check_broker(struct health_result *res)
 	res->consumers = consumers;
 }
 
-/* Runs every check, the inventory backends each in a thread beside the broker's. */
+/*
+ * Runs every check, the inventory backends and the database tier each in a thread
+ * beside the broker's.
+ */
 static void run_checks(struct health_result *res)
 {
 	const char *rid = request_id_current(), *tp = trace_context_traceparent();
 	struct timespec now;
 	struct tm tm;
 	char stamp[24];
+	pthread_t db_thread;
+	int db_threaded = 0;
 
 	for (int i = 0; i < res->nbackends; i++) {
 		struct backend_check *c = &res->backends[i];
@@ -160,7 +174,14 @@ static void run_checks(struct health_result *res)
 		if (!c->threaded)
 			check_backend(c);
 	}
+	if (database_tier_configured()) {
+		db_threaded = pthread_create(&db_thread, NULL, check_db_tier, &res->db) == 0;
+		if (!db_threaded)
+			database_tier_check(&res->db);
+	}
 	check_broker(res);
+	if (db_threaded)
+		pthread_join(db_thread, NULL);
 	for (int i = 0; i < res->nbackends; i++)
 		if (res->backends[i].threaded)
 			pthread_join(res->backends[i].thread, NULL);
@@ -239,14 +260,17 @@ static void add_parts(struct http_body *b, const struct health_result *res, int 
 		http_body_add_str(b, ",\"consumers\":");
 		http_body_add_int(b, (long long)res->consumers);
 	}
-	http_body_add_str(b, "}}");
+	http_body_add_str(b, "}");
+	if (database_tier_configured())
+		database_tier_add_part(b, &res->db);
+	http_body_add_str(b, "}");
 	add_pair(b, ",", "checked_at", res->checked_at);
 }
 
 int platform_health_answer(const struct http_req *r)
 {
 	const char *method = http_param(r, "REQUEST_METHOD");
-	const char *down[4];
+	const char *down[5];
 	struct health_result res;
 	struct http_body b;
 	char detail[96] = "down:";
@@ -268,6 +292,8 @@ int platform_health_answer(const struct http_req *r)
 		down[ndown++] = "broker";
 	else if (!res.queue_up)
 		down[ndown++] = "queue";
+	if (database_tier_configured() && res.db.status == DATABASE_TIER_DOWN)
+		down[ndown++] = "database_tier";
 	if (ndown == 0) {
 		http_body_begin(&b, r, 200, "application/json", "Cache-Control: no-store\r\n");
 		http_body_add_str(&b, "{\"status\":\"up\",");

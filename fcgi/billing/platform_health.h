@@ -16,8 +16,8 @@
 #include "../common/http.h"
 
 /*
- * Reads HEALTH_INVENTORY_ADDRS, RABBITMQ_URL (one or more nodes), RABBITMQ_QUEUE_TYPE and
- * QUEUE_NAME. 0, or -1 after logging.
+ * Reads HEALTH_INVENTORY_ADDRS, HEALTH_DB_APIS (database_tier.h), RABBITMQ_URL (one or
+ * more nodes), RABBITMQ_QUEUE_TYPE and QUEUE_NAME. 0, or -1 after logging.
  */
 int platform_health_init(void);
 void platform_health_free(void);

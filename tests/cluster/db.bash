@@ -52,6 +52,29 @@ db_role() {
 	db_cluster_json | jq -er --arg n "$1" '.members[] | select(.name == $n) | .role'
 }
 
+# health_lists_db_tier: GET /api/health through the gateway lists the DB hosts Patroni
+# lists, by name, with one primary (Patroni's leader), one sync standby and a lag in
+# bytes for each (billing/database_tier.c).
+health_lists_db_tier() {
+	local health cluster
+	health=$(curl -fsS --max-time 5 "$BASE_URL/api/health") && cluster=$(db_cluster_json) || return 1
+	jq -e --argjson c "$cluster" '
+		.parts.database_tier as $t | $t.status == "up" and
+		([$t.hosts[].name] | sort) == ([$c.members[].name] | sort) and ($t.hosts | length) == 3 and
+		[$t.hosts[] | select(.role == "primary") | .name] == [$c.members[] | select(.role == "leader") | .name] and
+		([$t.hosts[] | select(.role == "sync_standby")] | length) == 1 and
+		all($t.hosts[]; (.lag_bytes | type) == "number")' <<<"$health" >/dev/null
+}
+
+# assert_health_lists_db_tier: health_lists_db_tier within a few checks (the answer is
+# kept for a second), then says what it lists.
+assert_health_lists_db_tier() {
+	wait_for 10 health_lists_db_tier ||
+		fail "GET /api/health does not list the DB hosts as Patroni does: $(curl -sS --max-time 5 "$BASE_URL/api/health")"
+	say "/api/health: $(curl -fsS --max-time 5 "$BASE_URL/api/health" |
+		jq -r '[.parts.database_tier.hosts[] | "\(.name) \(.role) lag \(.lag_bytes)"] | join(", ")')"
+}
+
 # on_db HOST SQL: SQL as the postgres superuser on HOST's own PostgreSQL (its socket),
 # inside HOST: what Patroni's node itself holds, whatever the cluster thinks.
 on_db() {

@@ -15,6 +15,7 @@ load db
 
 setup_file() {
 	wait_for 180 db_healthy || fail "the database cluster is not three healthy members"
+	TEST_STARTED=$SECONDS assert_health_lists_db_tier
 	MOVIE=/api/movies/$(curl -fsS -X POST "$BASE_URL/api/movies" -H 'Content-Type: application/json' \
 		-d '{"title":"Replicated","description":"on a Patroni cluster"}' | jq -r .id)
 	export MOVIE
@@ -82,6 +83,7 @@ db_scenario() {
 	run db_role "$old"
 	assert_output --regexp '^(replica|sync_standby)$'
 	say "$old rejoined as $output"
+	assert_health_lists_db_tier
 	load_wait_for 50
 	load_stop
 

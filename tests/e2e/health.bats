@@ -11,6 +11,10 @@ setup() {
 
 teardown() {
 	restore_services
+	# A test that gave the gateway other settings puts .env's back, failed or not.
+	if [ -n "${GATEWAY_CHANGED-}" ]; then
+		"$PROJECT_ROOT/scripts/deploy/reload.sh" api_gateway_app >/dev/null
+	fi
 }
 
 # health: GET /api/health; prints the status. An answer slower than 1.2 s is noted in
@@ -52,6 +56,7 @@ health_is_up() {
 	jqb '.parts.billing_publisher.status == "up" and .parts.billing_publisher.broker == "up"'
 	jqb '.parts.queue.status == "up" and .parts.queue.name == $q' --arg q "$QUEUE_NAME"
 	jqb '(.parts.queue.messages | type == "number") and .parts.queue.consumers >= 1'
+	jqb '.parts | has("database_tier") | not'  # no DB_HOSTS: no database tier
 	run -0 http GET /api/health/
 	assert_output 200
 	run -0 http HEAD /api/health
@@ -128,6 +133,23 @@ health_shows_waiting_orders() {
 	jqb '.parts.inventory.status == "up" and .parts.inventory.database == "down"'
 	private_pg_start
 	wait_for 10 health_is_up
+	answers_were_quick
+}
+
+# health_database_tier_unknown: up, the database tier unknown because no Patroni answered.
+health_database_tier_unknown() {
+	health_is_up && jq -e '.parts.database_tier.status == "unknown"' "$BATS_TEST_TMPDIR/body" >/dev/null
+}
+
+@test "with a database tier whose Patroni REST API does not answer: unknown, saying why, not an outage" {
+	# Nothing listens on port 1: each DB host refuses the connection. The names are
+	# resolved by the gateway's settings (localhost: 127.0.0.1).
+	GATEWAY_CHANGED=1
+	run -0 env DB_HOSTS=localhost,127.0.0.1 DB_API_PORT=1 \
+		"$PROJECT_ROOT/scripts/deploy/reload.sh" api_gateway_app
+	wait_for 10 health_database_tier_unknown
+	jqb '.parts.database_tier.hosts == [] and (.parts.database_tier | has("source") | not)'
+	jqb '.parts.database_tier.detail | test("^no Patroni REST API answered \\(2 of 2 asked in time\\); last: 127\\.0\\.0\\.1:1: .*Connection refused$")'
 	answers_were_quick
 }
 

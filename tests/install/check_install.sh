@@ -44,9 +44,11 @@ links() {
 	readelf -d "$1" | grep -q "NEEDED.*\[$2\.so"
 }
 
-# defines PROGRAM PATTERN: PROGRAM's own code has a function matching PATTERN.
+# defines PROGRAM PATTERN: PROGRAM's own code has a function matching PATTERN. grep reads
+# all of nm's list: with -q it would stop at the first match, nm would die of SIGPIPE, and
+# pipefail would turn a match into "not defined".
 defines() {
-	nm --defined-only "$1" | grep -Eq " [Tt] $2"
+	nm --defined-only "$1" | grep -E " [Tt] $2" >/dev/null
 }
 
 # only_under DESTDIR DIR: every file installed under DESTDIR lies below DIR.

@@ -7,6 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/gateway_tls.sh"
 
 source "$PROJECT_ROOT/scripts/deploy/lib/metrics_settings.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/host.sh"
 
 # lighttpd_string NAME: the variable's value as a quoted lighttpd string. Quotes,
 # backslashes and line breaks are refused rather than escaped: no setting needs them.
@@ -54,9 +55,10 @@ PUBLISHER_ENV=(RABBITMQ_URL RABBITMQ_QUEUE_TYPE QUEUE_NAME REQUEST_BODY_MAX_KB B
 	BILLING_PUBLISHER_THREADS)
 
 gateway_settings() {
-	local name backends addrs inventory_backend_list
+	local name backends addrs inventory_backend_list health_db_apis
 	mapfile -t addrs < <(inventory_backend_addrs)
 	backends=$(inventory_backends "${addrs[@]}") || return 1
+	health_db_apis=$(database_tier_apis) || return 1
 	# shellcheck disable=SC2034 # lighttpd_string reads it by name
 	inventory_backend_list=$(IFS=,; echo "${addrs[*]}")
 	echo "# Written from .env by scripts/deploy/gateway.sh and make reload: edit .env, not this."
@@ -74,7 +76,28 @@ gateway_settings() {
 		echo "    \"$name\" => $(lighttpd_string "$name"),"
 	done
 	echo "    \"HEALTH_INVENTORY_ADDRS\" => $(lighttpd_string inventory_backend_list),"
+	[ -z "$health_db_apis" ] || echo "    \"HEALTH_DB_APIS\" => $(lighttpd_string health_db_apis),"
 	echo ")"
+}
+
+# database_tier_apis: with a database tier (DB_HOSTS, lib/patroni.sh), each DB host's
+# Patroni REST API as address:DB_API_PORT, comma-separated: the publisher's HEALTH_DB_APIS,
+# which /api/health asks for each host's role and lag (billing/database_tier.c). The
+# names are resolved here, as provisioning resolves DB_HOSTS, so that the health check
+# never waits on a lookup. Nothing without DB_HOSTS.
+database_tier_apis() {
+	local host addr port=${DB_API_PORT:-8008} apis=()
+	[ -n "${DB_HOSTS:-}" ] || return 0
+	if [[ ! $port =~ ^[0-9]+$ ]]; then
+		echo "DB_API_PORT must be a port number" >&2
+		return 1
+	fi
+	for host in $(list_words "$DB_HOSTS"); do
+		addr=$(first_ipv4 "$host")
+		[ -n "$addr" ] || { echo "DB_HOSTS: cannot resolve $host" >&2; return 1; }
+		apis+=("$addr:$port")
+	done
+	(IFS=,; echo "${apis[*]}")
 }
 
 # conn_limit_settings: GATEWAY_MAX_CONNS_PER_IP for scripts/gateway/conn_limit.lua, which
