@@ -197,10 +197,11 @@ test-apache: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/lib/test-apache.sh
 
-# The benchmark's own programs (scripts/bench/tools): the FastCGI and broker ceilings.
+# The benchmark's own programs (scripts/bench/tools): the FastCGI and broker ceilings,
+# and the counters' cost per request (metrics_cost, linked with the programs' archives).
 BENCH_TOOLS = $(BUILD)/bench/fcgi_fixed $(BUILD)/bench/amqp_confirm_bench $(BUILD)/bench/metrics_cost
-$(BUILD)/bench/metrics_cost: scripts/bench/tools/metrics_cost.c $(INVENTORY_A) $(COMMON_A)
-$(BUILD)/bench/metrics_cost: LDLIBS = $(call pkg_libs,libpq json-c fcgi) -lpthread
+$(BUILD)/bench/metrics_cost: scripts/bench/tools/metrics_cost.c $(INVENTORY_A) $(BILLING_A) $(COMMON_A)
+$(BUILD)/bench/metrics_cost: LDLIBS = $(call pkg_libs,libpq json-c librabbitmq fcgi) -lpthread
 $(BUILD)/bench/fcgi_fixed: scripts/bench/tools/fcgi_fixed.c $(COMMON_A)
 $(BUILD)/bench/fcgi_fixed: LDLIBS = $(call pkg_libs,json-c fcgi) -lpthread
 $(BUILD)/bench/amqp_confirm_bench: scripts/bench/tools/amqp_confirm_bench.c

@@ -16,6 +16,8 @@
 #              (j) RabbitMQ alone: persistent messages with confirms, 32 in flight
 #              (k) lighttpd and FastCGI alone: a responder with a fixed answer, no
 #                  database, over TCP and over unix sockets
+#   counters   (m) the metrics counters' CPU per request (tools/metrics_cost.c) against
+#              each of (a) to (e) and (t)'s whole-stack CPU per request (counters.sh)
 #   memory     RSS of every C process before and after, and of the four (lighttpd, the first
 #              inventory_app, the publisher, billing_app) during a 1M-request soak
 #
@@ -37,7 +39,7 @@
 # pgbench rounds, medians), resources.sh (/proc CPU, perf), scenarios.sh (set-up
 # and what each scenario does), ceilings.sh ((h) to (k), each the best of several ways),
 # sidecars.sh (the side gateways of (k) and (t)), rolling.sh ((r) and its results),
-# report.sh and targets.sh (results.md, chart.png).
+# counters.sh ((m)), report.sh and targets.sh (results.md, chart.png).
 set -euo pipefail
 # shellcheck source=scripts/deploy/lib/env.sh
 source "$(dirname "$0")/../deploy/lib/env.sh"
@@ -104,6 +106,8 @@ source "$BENCH_DIR/rolling.sh"
 source "$BENCH_DIR/report.sh"
 # shellcheck source=scripts/bench/targets.sh
 source "$BENCH_DIR/targets.sh"
+# shellcheck source=scripts/bench/counters.sh
+source "$BENCH_DIR/counters.sh"
 
 # ---- The scenarios -----------------------------------------------------------------
 
@@ -162,10 +166,12 @@ run_scenario() {
 
 main() {
 	local tool missed
-	for tool in wrk pgbench gnuplot psql curl "$TOOLS_DIR/fcgi_fixed" "$TOOLS_DIR/amqp_confirm_bench"; do
+	for tool in wrk pgbench gnuplot psql curl "$TOOLS_DIR/fcgi_fixed" "$TOOLS_DIR/amqp_confirm_bench" \
+		"$TOOLS_DIR/metrics_cost"; do
 		command -v "$tool" > /dev/null || { echo "bench: $tool is missing" >&2; exit 1; }
 	done
 	LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+	if counters_wanted; then counters_measure; fi
 	echo "== starting a private stack in $STACK_DIR (gateway on $BASE_URL)"
 	private_stack_up
 	echo "== seeding $MOVIES movies and bench_db (pgbench scale $PGBENCH_SCALE)"

@@ -22,7 +22,7 @@ cpu_table() {
 	local key c columns=("machine busy" "${CPU_PARTS[@]}" "rest (wrk or pgbench, kernel)" total)
 	printf '| scenario |'; printf ' %s |' "${columns[@]}"; echo
 	printf '|---|'; printf -- '---:|%.0s' "${columns[@]}"; echo
-	for key in a t b c d g h i j k; do
+	for key in a t b c d e g h i j k; do
 		[ -s "$WORK/result/$key.cpu" ] || continue
 		read -r -a c < "$WORK/result/$key.cpu"
 		printf '| %s | %s %% |' "${SHORT[$key]}" "${c[0]}"; printf ' %s |' "${c[@]:1}"; echo
@@ -110,6 +110,10 @@ write_results() {
 		echo "$(nproc),000,000 / total."
 		echo
 		cpu_table
+		echo
+		echo "## (m) Cost of the counters"
+		echo
+		counters_section
 		echo
 		echo "## Resident memory"
 		echo

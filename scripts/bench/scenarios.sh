@@ -98,7 +98,7 @@ publish_orders() {
 # (e) The drain: N orders queued while billing_app is stopped, then the time from
 # `pm2 start billing_app` until all N new rows are in billing_db (polled every 50 ms).
 scenario_drain() {
-	local base target queued start started first end n deadline
+	local base target queued start started first end n deadline cpu_before
 	"$PM2" stop billing_app > /dev/null
 	# Orders left from (d) are not part of this measurement.
 	rabbit_url_parts
@@ -112,6 +112,7 @@ scenario_drain() {
 		{ echo "billing_queue holds $queued messages, not $ORDERS" >&2; return 1; }
 	target=$((base + ORDERS))
 	deadline=$((SECONDS + DRAIN_TIMEOUT_SECONDS))
+	cpu_before=$(cpu_sample)
 	start=$(now_ms)
 	"$PM2" start billing_app > /dev/null
 	started=$(now_ms)
@@ -121,6 +122,8 @@ scenario_drain() {
 		sleep 0.05
 	done
 	end=$(now_ms)
+	# Its CPU per message includes billing_app's start and the polling's queries.
+	save_cpu e "$ORDERS" "$cpu_before" "$(cpu_sample)"
 	[ "$n" -eq "$target" ] || { echo "$((n - target)) orders landed twice" >&2; return 1; }
 	# When the first new row's transaction began (created_at defaults to now()).
 	first=$(app_psql POSTGRES_BILLING -v start_ms="$start" <<'SQL'

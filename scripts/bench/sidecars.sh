@@ -43,11 +43,12 @@ side_backends() {
 	SIDE_LIST=$(IFS=,; echo "${list[*]}")
 }
 
-# side_gateway NAME PORT BACKENDS: a gateway on PORT sending /api/movies to BACKENDS.
+# side_gateway NAME PORT BACKENDS: a gateway on PORT sending /api/movies to BACKENDS,
+# without the admin listen (the stack's gateway holds METRICS_PORT).
 side_gateway() {
 	local run=$WORK/side/$1/run
 	mkdir -p "$run"
-	RUN_DIR=$run API_GATEWAY_PORT=$2 INVENTORY_FCGI_ADDR=$3 \
+	RUN_DIR=$run API_GATEWAY_PORT=$2 INVENTORY_FCGI_ADDR=$3 METRICS_PORT=0 \
 		"$PROJECT_ROOT/scripts/deploy/gateway.sh" > "$WORK/side/$1/gateway.log" 2>&1 &
 	SIDE_PIDS+=($!)
 	echo $! > "$WORK/side/$1/gateway.pid"

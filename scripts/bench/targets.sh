@@ -98,6 +98,7 @@ ratios_table() {
 	rate_row "(e) drain" e 15000
 	rolling_row
 	max_rss_row
+	counters_rows
 }
 
 # Ratios without a target, to see where time goes.
