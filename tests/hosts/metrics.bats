@@ -25,9 +25,11 @@ sample() {
 	awk -v n="$1" '$1 == n { print $2 }' "$2"
 }
 
-# metrics_fcgi IP PORT: a FastCGI GET /metrics to IP:PORT from where it runs; the answer.
+# metrics_fcgi IP PORT [SCRIPT_NAME]: a FastCGI GET of SCRIPT_NAME (/metrics) to IP:PORT
+# from where it runs; the answer.
 metrics_fcgi() {
-	SCRIPT_NAME=/metrics REQUEST_METHOD=GET timeout 10 cgi-fcgi -bind -connect "$1:$2" 2>/dev/null || true
+	SCRIPT_NAME=${3:-/metrics} REQUEST_METHOD=GET timeout 10 cgi-fcgi -bind -connect "$1:$2" \
+		2>/dev/null || true
 }
 export -f metrics_fcgi
 
@@ -55,6 +57,31 @@ export -f metrics_fcgi
 	assert_equal "$(printf '%s\n' "${starts[@]}" | sort -u | grep -c .)" "$INVENTORY_INSTANCES"
 	run admin_page "/metrics/inventory/$INVENTORY_INSTANCES" "$BATS_TEST_TMPDIR/none"
 	assert_output 404
+}
+
+# starts_now: each inventory instance's process_start_time_seconds, one a line (a failed
+# page: status 1).
+starts_now() {
+	local i page=$BATS_TEST_TMPDIR/start
+	for ((i = 0; i < INVENTORY_INSTANCES; i++)); do
+		[ "$(admin_page "/metrics/inventory/$i" "$page")" = 200 ] || return 1
+		sample process_start_time_seconds "$page"
+	done
+}
+
+@test "after a rolling reload of inventory-vm, each instance's page comes from its new process" {
+	local before
+	before=$(starts_now)
+	run on_host "$INVENTORY_HOST" "$PM2" reload inventory_app
+	assert_success
+	# Each page answers again, from a process none of the old ones was.
+	all_new() {
+		local now
+		now=$(starts_now) || return 1
+		[ "$(grep -cxFf <(echo "$before") <<<"$now")" = 0 ] &&
+			[ "$(sort -u <<<"$now" | grep -c .)" = "$INVENTORY_INSTANCES" ]
+	}
+	wait_for 30 all_new
 }
 
 @test "billing_app on billing-vm answers its page through the admin listen, and counts an order" {
@@ -88,7 +115,7 @@ export -f metrics_fcgi
 }
 
 @test "the hosts' metrics listeners bind their private address and answer the gateway only" {
-	local i
+	local i addr
 	for ((i = 0; i < INVENTORY_INSTANCES; i++)); do
 		run on_host "$INVENTORY_HOST" ss -ltnH "sport = :$((INVENTORY_METRICS_PORT + i))"
 		assert_success
@@ -107,6 +134,12 @@ export -f metrics_fcgi
 	assert_output ''
 	run in_host "$GATEWAY_HOST" metrics_fcgi "$BILLING_IP" "$BILLING_METRICS_PORT"
 	assert_line --partial 'billing_app_orders_stored_total '
+	# Nothing but the page, even from the gateway.
+	for addr in "$INVENTORY_IP:$INVENTORY_METRICS_PORT" "$BILLING_IP:$BILLING_METRICS_PORT"; do
+		run in_host "$GATEWAY_HOST" metrics_fcgi "${addr%:*}" "${addr#*:}" /api/movies
+		assert_line --regexp '^Status: 404'
+		assert_line --regexp '^Content-Type: application/problem\+json'
+	done
 	run metrics_fcgi "$BILLING_IP" "$BILLING_METRICS_PORT"
 	assert_output ''
 }
