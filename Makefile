@@ -56,7 +56,7 @@ $(BUILD)/inventory_app: LDLIBS = $(call pkg_libs,libpq json-c fcgi) -lpthread
 $(BUILD)/billing_publisher: $(BUILD)/billing/publisher.o $(BILLING_A) $(COMMON_A)
 $(BUILD)/billing_publisher: LDLIBS = $(call pkg_libs,librabbitmq json-c fcgi) -lpthread
 $(BUILD)/billing_app: $(BUILD)/billing/consumer.o $(BILLING_A) $(COMMON_A)
-$(BUILD)/billing_app: LDLIBS = $(call pkg_libs,librabbitmq libpq json-c)
+$(BUILD)/billing_app: LDLIBS = $(call pkg_libs,librabbitmq libpq json-c fcgi) -lpthread
 $(PROGRAMS):
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -13,6 +13,7 @@
 
 #include "../common/env.h"
 #include "../common/log.h"
+#include "../common/metrics_listener.h"
 #include "../common/signals.h"
 #include "../common/request_id.h"
 #include "../common/trace_context.h"
@@ -278,6 +279,7 @@ static void run(struct consumer *c)
 int main(void)
 {
 	static struct consumer c;
+	struct metrics_listener *page;
 	long batch_size;
 
 	log_init("billing_app");
@@ -296,9 +298,11 @@ int main(void)
 					    ORDER_BATCH_MAX_BODY_DEFAULT / 1024, 1, 131072) * 1024;
 	c.backoff_s = 1;
 	consumer_metrics_init();
+	page = metrics_listener_start("BILLING_METRICS_ADDR", consumer_metrics_answer);
 
 	run(&c);
 	consumer_metrics_tick(1);
+	metrics_listener_stop(page);
 
 	log_info("shutting down: %lu orders stored, %lu messages dead-lettered", c.stored,
 		 c.dead_lettered);

@@ -1,12 +1,14 @@
 #define _POSIX_C_SOURCE 200809L
 #include "consumer_metrics.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "../common/db.h"
 #include "../common/env.h"
 #include "../common/log.h"
+#include "../common/metrics_http.h"
 #include "broker.h"
 #include "order_store.h"
 
@@ -15,10 +17,14 @@ struct consumer_metrics consumer_metrics = { .batch_latency = METRIC_LATENCY_HIS
 static const char *page_file;
 static time_t last_write;
 static int write_failed_logged;
+/* The consumer's last tick, for the page served by the listener (another thread). */
+static atomic_llong last_tick;
 
 void consumer_metrics_init(void)
 {
 	page_file = env_str("BILLING_METRICS_FILE", NULL);
+	atomic_store(&last_tick, (long long)time(NULL));
+	metrics_process_started();
 }
 
 static void write_page(struct metrics_text *t, time_t now)
@@ -57,6 +63,16 @@ static void write_page(struct metrics_text *t, time_t now)
 	metrics_text_gauge(t, "billing_app_page_written_timestamp_seconds",
 			   "When billing_app last wrote this page: an old one means it is stuck "
 			   "or gone.", (long long)now);
+	metrics_text_process_start(t);
+}
+
+int consumer_metrics_answer(const struct http_req *r)
+{
+	struct metrics_text t;
+
+	metrics_text_init(&t);
+	write_page(&t, (time_t)atomic_load(&last_tick));
+	return metrics_send(r, &t);
 }
 
 /* Written beside the page and renamed over it: a reader never sees half a page. */
@@ -82,6 +98,7 @@ void consumer_metrics_tick(int force)
 	time_t now = time(NULL);
 	struct metrics_text t;
 
+	atomic_store(&last_tick, (long long)now);
 	if (page_file == NULL || (!force && now == last_write))
 		return;
 	last_write = now;

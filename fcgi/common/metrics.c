@@ -221,3 +221,26 @@ void metrics_text_histogram(struct metrics_text *t, const char *name,
 	put_series(t, name, "_count", labels, NULL);
 	putf(t, "%llu\n", cumulative);
 }
+
+static unsigned long long process_start_us;   /* CLOCK_REALTIME; set before any thread */
+
+void metrics_process_started(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0)
+		process_start_us = (unsigned long long)ts.tv_sec * 1000000 +
+				   (unsigned long long)ts.tv_nsec / 1000;
+}
+
+void metrics_text_process_start(struct metrics_text *t)
+{
+	char value[32];
+
+	format_seconds(value, sizeof(value), process_start_us);
+	metrics_text_family(t, "process_start_time_seconds", "gauge",
+			    "When the process started, since the Unix epoch.");
+	puts_(t, "process_start_time_seconds ");
+	puts_(t, value);
+	puts_(t, "\n");
+}

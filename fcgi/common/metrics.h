@@ -97,6 +97,15 @@ void metrics_text_histogram(struct metrics_text *t, const char *name,
 /* Appends s as a label value would be written: \ " and line feed escaped. */
 void metrics_text_escaped(struct metrics_text *t, const char *s);
 
+/*
+ * The process's start, for process_start_time_seconds: called once by main before any
+ * thread starts. The page then tells two processes apart (and a restart), microseconds
+ * included, as each inventory instance behind one port must be.
+ */
+void metrics_process_started(void);
+/* The gauge process_start_time_seconds. */
+void metrics_text_process_start(struct metrics_text *t);
+
 static inline unsigned long long metric_read(struct metric_counter *c)
 {
 	return atomic_load_explicit(&c->value, memory_order_relaxed);

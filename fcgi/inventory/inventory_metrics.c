@@ -25,6 +25,7 @@ static int thread_count;
 void inventory_metrics_init(int threads)
 {
 	thread_count = threads;
+	metrics_process_started();
 }
 
 long long inventory_metrics_begin(void)
@@ -124,5 +125,6 @@ int inventory_metrics_answer(const struct http_req *r)
 	metrics_text_counter(&t, "inventory_db_reconnects_total",
 			     "Connections to PostgreSQL made again after a failure or a loss.",
 			     metric_read(&db_metrics.reconnects));
+	metrics_text_process_start(&t);
 	return metrics_send(r, &t);
 }

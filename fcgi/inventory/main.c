@@ -8,6 +8,7 @@
 #include "../common/fcgi_server.h"
 #include "../common/log.h"
 #include "../common/metrics_http.h"
+#include "../common/metrics_listener.h"
 #include "inventory_metrics.h"
 #include "movies.h"
 #include "routes.h"
@@ -57,11 +58,20 @@ int main(void)
 		.worker_free = inventory_free,
 		.handle = inventory_handle,
 	};
-	int threads;
+	struct metrics_listener *own_page;
+	int threads, status;
 
 	log_init(app.name);
 	threads = (int)env_long("INVENTORY_THREADS", 32, 1, 256);
 	max_body = (size_t)env_long("REQUEST_BODY_MAX_KB", 64, 1, 16384) * 1024;
 	inventory_metrics_init(threads);
-	return fcgi_server_run(&app, threads);
+	/*
+	 * Instances sharing a TCP port each serve their page on a port of their own too
+	 * (INVENTORY_METRICS_ADDR, set by scripts/deploy/app.sh): a scrape of the shared
+	 * port reaches one of them at random.
+	 */
+	own_page = metrics_listener_start("INVENTORY_METRICS_ADDR", inventory_metrics_answer);
+	status = fcgi_server_run(&app, threads);
+	metrics_listener_stop(own_page);
+	return status;
 }

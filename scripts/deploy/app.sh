@@ -6,6 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/env.sh"
 source "$PROJECT_ROOT/scripts/deploy/lib/host.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/metrics_settings.sh"
 load_env
 # inventory_socket_dir DIR: the folder of the inventory's unix sockets, made when missing:
 # the instances (inventory) create their sockets in it, the gateway's user (its group)
@@ -25,9 +26,23 @@ if [ "$1" = inventory_app ] && [[ $INVENTORY_LISTEN_ADDR == unix:* ]]; then
 	socket=${INVENTORY_LISTEN_ADDR#unix:}
 	inventory_socket_dir "${socket%/*}"
 fi
-# billing_app's metrics page: a file per instance, in a folder only it writes, that the
-# gateway's admin listen serves (scripts/deploy/lib/metrics_settings.sh).
-if [ "$1" = billing_app ]; then
+# Instances sharing a TCP port: each serves its metrics page on a port of its own too,
+# on the same host address (the private network's, never every address), which the
+# gateway's admin listen scrapes (inventory_metrics_addrs in lib/metrics_settings.sh).
+if [ "$1" = inventory_app ] && [[ $INVENTORY_LISTEN_ADDR != unix:* ]] &&
+	[ "${INVENTORY_METRICS_PORT:-9190}" != 0 ]; then
+	port=$(metrics_port "${INVENTORY_METRICS_PORT:-9190}" "${NODE_APP_INSTANCE:-0}" INVENTORY_METRICS_PORT)
+	export INVENTORY_METRICS_ADDR=${INVENTORY_LISTEN_ADDR%:*}:$port
+fi
+# billing_app's metrics page: on a billing host of its own, a port per instance on that
+# host's address; else a file per instance, in a folder only it writes, that the
+# gateway's admin listen serves (both: billing_metrics_addr in lib/metrics_settings.sh).
+status=0
+[ "$1" != billing_app ] || addr=$(billing_metrics_addr "${NODE_APP_INSTANCE:-0}") || status=$?
+if [ "$1" = billing_app ] && [ "$status" = 0 ]; then
+	export BILLING_METRICS_ADDR=$addr
+elif [ "$1" = billing_app ]; then
+	[ "$status" = 1 ] || exit 1
 	export BILLING_METRICS_FILE=$RUN_DIR/metrics/billing_app-${NODE_APP_INSTANCE:-0}.prom
 	if [ "$(id -u)" = 0 ]; then
 		install -d -m 755 -o "$(app_user billing_app)" "$RUN_DIR/metrics"

@@ -5,6 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../deploy/lib/env.sh"
 source "$PROJECT_ROOT/scripts/deploy/lib/rabbitmq.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/metrics_settings.sh"
 load_env
 derive_env
 rabbit_url_parts
@@ -28,7 +29,7 @@ printf '%-16s active requests %s; connect failures:' gateway "$(sum lighttpd_act
 grep -E '^lighttpd_backend_connect_failures_total\{backend="(inventory-[0-9]+|billing)"' <<<"$p" |
 	sed -E 's/.*backend="([^"]*)".* ([0-9]+)$/ \1 \2/' | tr -d '\n' || true
 echo
-n=$(inventory_backend_addrs | wc -l)
+n=$(inventory_metrics_addrs | wc -l)
 for ((i = 0; i < n; i++)); do
 	p=$(page "$admin/metrics/inventory/$i")
 	[ -n "$p" ] || { printf '%-16s DOWN (no page)\n' "inventory-$i"; continue; }

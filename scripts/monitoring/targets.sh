@@ -5,6 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../deploy/lib/env.sh"
 source "$PROJECT_ROOT/scripts/deploy/lib/rabbitmq.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/metrics_settings.sh"
 load_env
 derive_env
 
@@ -23,7 +24,7 @@ target() {
 
 {
 	target gateway "$admin" /metrics/gateway
-	n=$(inventory_backend_addrs | wc -l)
+	n=$(inventory_metrics_addrs | wc -l)
 	for ((i = 0; i < n; i++)); do target inventory "$admin" "/metrics/inventory/$i"; done
 	target billing_publisher "$admin" /metrics/publisher
 	for ((i = 0; i < ${BILLING_INSTANCES:-1}; i++)); do

@@ -162,8 +162,11 @@ check "inventory_app links libpq" links "$sbin/inventory_app" libpq
 check "billing_publisher does not link libpq" not links "$sbin/billing_publisher" libpq
 check "billing_publisher carries no inventory code" not defines "$sbin/billing_publisher" \
 	'(movies?|routes|db)_'
-check "billing_app does not link libfcgi" not links "$sbin/billing_app" libfcgi
-check "billing_app carries no HTTP code" not defines "$sbin/billing_app" '(http|fcgi_server|json_body)_'
+# billing_app answers one FastCGI request, its metrics page on a billing host of its own
+# (fcgi/common/metrics_listener.h): libfcgi and http_, but no request-serving pool or body.
+check "billing_app serves no requests but its metrics page" not defines "$sbin/billing_app" \
+	'(fcgi_server|json_body|json_input)_'
+check "billing_app's metrics page is the listener's" defines "$sbin/billing_app" metrics_listener_start
 
 # An administrator's .env beside the sample stays; everything installed goes.
 echo "SECRET=mine" >"$etc/.env"

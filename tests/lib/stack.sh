@@ -37,6 +37,7 @@ private_stack_env() {
 	# remote host is) with TEST_INVENTORY_TRANSPORT=tcp.
 	if [ "${TEST_INVENTORY_TRANSPORT:-unix}" = tcp ]; then
 		export INVENTORY_LISTEN_ADDR=127.0.0.1:${TEST_INVENTORY_PORT:-19000}
+		export INVENTORY_METRICS_PORT=$((${TEST_INVENTORY_PORT:-19000} + 10))
 	else
 		export INVENTORY_LISTEN_ADDR=unix:$STACK_DIR/inventory/inventory.sock
 	fi
