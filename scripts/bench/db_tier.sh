@@ -178,7 +178,7 @@ write_results() {
 		echo "# What synchronous replication costs in write speed (make bench-db)"
 		echo
 		echo "Written by \`make bench-db$([ "$QUICK" = 0 ] || echo ' QUICK=1')\` (scripts/bench/db_tier.sh)" \
-			"at commit $(git -C "$PROJECT_ROOT" rev-parse --short HEAD). The database tier of"
+			"at commit $COMMIT. The database tier of"
 		echo "\`make test-db\` in network namespaces (three DB hosts with etcd 3.4, Patroni 3.0.2 and"
 		echo "PostgreSQL 15; billing with its RabbitMQ node; an inventory host; the gateway), all on"
 		echo "this one machine. \`make bench\`'s (c) and (d) through the gateway: wrk, $THREADS threads,"
@@ -206,6 +206,7 @@ main() {
 	WORK=$HOSTS_DIR/bench
 	mkdir -p "$WORK/raw" "$WORK/result"
 	LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+	COMMIT=$(git -C "$PROJECT_ROOT" rev-parse --short HEAD)
 	db_hosts_up
 	echo "== [$SECONDS s] (c) and (d) against $BASE_URL, synchronous_mode on and off"
 	wait_for 180 sync_mode_is on ||
