@@ -3,7 +3,9 @@
 # (issue 20). The six hosts of make test-db in network namespaces (tests/lib/db-hosts.sh:
 # three DB hosts with etcd, Patroni and PostgreSQL 15, billing, an inventory host, the
 # gateway), then make bench's (c) POST /api/movies and (d) POST /api/billing through the
-# gateway, with make bench's wrk settings, lua scripts and measure.sh, once with Patroni's
+# gateway, with make bench's wrk settings, lua scripts and measure.sh, and its (e), the
+# drain of queued orders into billing_db (scenarios.sh's scenario_drain, run against
+# billing-vm's PM2, RabbitMQ node and the cluster), once with Patroni's
 # synchronous_mode on (as deployed: a commit returns once the sync standby has it) and
 # once off (asynchronous replicas), per round. The rounds alternate the order (on off,
 # off on, on off) so that a machine that gets busier or quieter during the run weighs on
@@ -12,9 +14,9 @@
 # on exit, failed or not (hosts_begin).
 #
 # Usage: scripts/bench/db_tier.sh          full run: 3 rounds of each (10 s after a 2 s
-#                                          warm-up); writes docs/bench/db-tier.md
-#        QUICK=1 scripts/bench/db_tier.sh  smoke run: 1 round of 1 s, no warm-up; writes
-#                                          db-tier.md under a /tmp/movies-bench-db.* folder
+#                                          warm-up; 20,000 orders); writes docs/bench/db-tier.md
+#        QUICK=1 scripts/bench/db_tier.sh  smoke run: 1 round of 1 s, no warm-up, 500 orders;
+#                                          writes db-tier.md under a /tmp/movies-bench-db.* folder
 # Takes the network-namespace lock of make test-hosts, test-cluster and test-db.
 set -euo pipefail
 # shellcheck source=scripts/deploy/lib/env.sh
@@ -37,11 +39,11 @@ export BENCH_LUA_DIR=$BENCH_DIR
 # (ROUNDS=1): this script interleaves the modes' rounds itself (SYNC_ROUNDS).
 THREADS=2 CONNECTIONS=32 PROFILE=0 ROUNDS=1
 if [[ ${QUICK:-} =~ ^(|0|no|false)$ ]]; then
-	QUICK=0 DURATION=10 WARMUP=2 SYNC_ROUNDS=3
+	QUICK=0 DURATION=10 WARMUP=2 SYNC_ROUNDS=3 ORDERS=20000
 else
-	QUICK=1 DURATION=1 WARMUP=0 SYNC_ROUNDS=1
+	QUICK=1 DURATION=1 WARMUP=0 SYNC_ROUNDS=1 ORDERS=500
 fi
-# How long billing_app may take to store the orders (d) left in the queue.
+# How long billing_app may take to store the orders (d) left in the queue, or (e)'s.
 DRAIN_TIMEOUT_SECONDS=600
 
 # shellcheck source=scripts/bench/numbers.sh
@@ -50,6 +52,8 @@ source "$BENCH_DIR/numbers.sh"
 source "$BENCH_DIR/measure.sh"
 # shellcheck source=scripts/bench/resources.sh
 source "$BENCH_DIR/resources.sh"
+# shellcheck source=scripts/bench/scenarios.sh
+source "$BENCH_DIR/scenarios.sh"
 
 # cpu_sample (measure.sh's wrk_round takes one before and after each run): the whole
 # machine only. The stack's parts that resources.sh's sample names run in the hosts'
@@ -59,8 +63,32 @@ cpu_sample() {
 	awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; printf "%d %d\n", b, b + $5 + $6 }' /proc/stat
 }
 
-declare -A LABEL=([c]="(c) POST /api/movies" [d]="(d) POST /api/billing (confirmed)")
-SCENARIO_KEYS=(c d)
+declare -A LABEL=([c]="(c) POST /api/movies" [d]="(d) POST /api/billing (confirmed)"
+	[e]="(e) drain of $(thousands "$ORDERS") queued orders into billing_db")
+declare -A UNIT=([c]=req/s [d]=req/s [e]=orders/s)
+SCENARIO_KEYS=(c d e)
+
+# ---- (e) on billing-vm -------------------------------------------------------------
+# scenarios.sh's scenario_drain runs the stack's PM2, rabbitmqctl and psql on make bench's
+# one host; here they are billing-vm's, and billing_db is the cluster's primary, reached
+# from billing-vm (the only host its pg_hba admits billing's role from) as billing_app
+# reaches it. These stand in for them while it runs.
+
+# billing_pm2 ARGS...: PM2 of billing-vm (scenario_drain's "$PM2"; there, the real one).
+billing_pm2() { PM2='' on_stack "$BILLING_HOST" "\"\$PM2\" $(printf '%q ' "$@")"; }
+
+# rabbitmqctl_ ARGS...: rabbitmqctl on billing-vm's node.
+rabbitmqctl_() { on_stack "$BILLING_HOST" "rabbitmqctl_ $(printf '%q ' "$@")"; }
+
+# queue_count: the messages in billing's queue (QUEUE_NAME), on billing-vm's node.
+queue_count() { queue_json "$BILLING_HOST" | jq -r .messages; }
+
+# app_psql POSTGRES_BILLING ARGS...: psql as billing's role on the primary, from
+# billing-vm (libpq's multi-host form, as billing_app connects).
+app_psql() {
+	on_stack "$BILLING_HOST" "POSTGRES_BILLING_HOST=\$DB_HOSTS POSTGRES_BILLING_PORT=\$POSTGRES_PORT \
+		PGTARGETSESSIONATTRS=read-write PGCONNECT_TIMEOUT=2 app_psql $(printf '%q ' "$@")"
+}
 
 # ---- synchronous_mode ------------------------------------------------------------------
 
@@ -108,13 +136,13 @@ orders_drained() {
 # next measurement.
 measure() {
 	local mode=$1 round=$2 key start
-	for key in "${SCENARIO_KEYS[@]}"; do
+	for key in c d; do
 		case $key in
 		c) run_wrk "c-$mode-$round" post_movie.lua /api/movies ;;
 		d) run_wrk "d-$mode-$round" billing.lua /api/billing ;;
 		esac
 		echo "   ${LABEL[$key]}, sync $mode, round $round:" \
-			"$(thousands "$(result "$key-$mode-$round" rate)") req/s" \
+			"$(thousands "$(result "$key-$mode-$round" rate)") ${UNIT[$key]}" \
 			"p50 $(ms "$(result "$key-$mode-$round" p50)") p99 $(ms "$(result "$key-$mode-$round" p99)")" \
 			"errors $(result "$key-$mode-$round" non2xx)+$(result "$key-$mode-$round" socket)," \
 			"machine busy $(cut -d' ' -f1 "$WORK/result/$key-$mode-$round.cpu" 2>/dev/null || echo '?') %"
@@ -123,6 +151,11 @@ measure() {
 	wait_for "$DRAIN_TIMEOUT_SECONDS" orders_drained ||
 		{ echo "billing's queue did not drain in $DRAIN_TIMEOUT_SECONDS s" >&2; return 1; }
 	echo "   the orders (d) queued were stored after $((SECONDS - start)) s more"
+	# scenario_drain saves its result as e: this round's, under its own key.
+	PM2=billing_pm2 scenario_drain
+	mv "$WORK/result/e" "$WORK/result/e-$mode-$round"
+	echo "   ${LABEL[e]}, sync $mode, round $round:" \
+		"$(thousands "$(result "e-$mode-$round" rate)") ${UNIT[e]}"
 }
 
 # rates KEY MODE: the rates of its rounds, one a line, in round order.
@@ -143,7 +176,7 @@ median_of() {
 spread() {
 	local median
 	median=$(rates "$1" "$2" | median_of)
-	echo "$(rates "$1" "$2" | while read -r v; do thousands "$v"; done | paste -sd/ | sed 's,/, / ,g')" \
+	echo "$(rates "$1" "$2" | while read -r v; do thousands "$v"; echo; done | paste -sd/ | sed 's,/, / ,g')" \
 		"($(rates "$1" "$2" | awk -v m="$median" '{ d = ($1 > m ? $1 - m : m - $1) / m * 100; if (d > w) w = d }
 			END { printf "±%.0f %%", w }'))"
 }
@@ -161,12 +194,12 @@ p50_of() {
 # (the share of the asynchronous rate lost), the p50s and the rounds.
 results_table() {
 	local key on off
-	echo "| scenario | sync on req/s | sync off req/s | cost % | p50 on | p50 off | rounds on | rounds off |"
+	echo "| scenario | sync on /s | sync off /s | cost % | p50 on | p50 off | rounds on | rounds off |"
 	echo "|---|---:|---:|---:|---:|---:|---|---|"
 	for key in "${SCENARIO_KEYS[@]}"; do
 		on=$(rates "$key" on | median_of)
 		off=$(rates "$key" off | median_of)
-		echo "| ${LABEL[$key]} | $(thousands "$on") | $(thousands "$off")" \
+		echo "| ${LABEL[$key]} | $(thousands "$on") ${UNIT[$key]} | $(thousands "$off") ${UNIT[$key]}" \
 			"| $(calc "($off - $on) / $off * 100" | xargs printf '%.1f') | $(p50_of "$key" on)" \
 			"| $(p50_of "$key" off) | $(spread "$key" on) | $(spread "$key" off) |"
 	done
@@ -181,8 +214,9 @@ write_results() {
 			"at commit $COMMIT. The database tier of"
 		echo "\`make test-db\` in network namespaces (three DB hosts with etcd 3.4, Patroni 3.0.2 and"
 		echo "PostgreSQL 15; billing with its RabbitMQ node; an inventory host; the gateway), all on"
-		echo "this one machine. \`make bench\`'s (c) and (d) through the gateway: wrk, $THREADS threads,"
-		echo "$CONNECTIONS connections, $DURATION s after a $WARMUP s warm-up, with Patroni's"
+		echo "this one machine. \`make bench\`'s (c) and (d) through the gateway (wrk, $THREADS threads,"
+		echo "$CONNECTIONS connections, $DURATION s after a $WARMUP s warm-up) and its (e) (the time from"
+		echo "\`pm2 start billing_app\` until $(thousands "$ORDERS") queued orders are in billing_db), with Patroni's"
 		echo "\`synchronous_mode\` on (as deployed) and off, in $SYNC_ROUNDS interleaved round(s)"
 		echo "(on off, off on, ...); each rate is the median of its rounds, beside the rounds and how"
 		echo "far the farthest is from the median. cost % = (off - on) / off."
@@ -208,7 +242,10 @@ main() {
 	LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 	COMMIT=$(git -C "$PROJECT_ROOT" rev-parse --short HEAD)
 	db_hosts_up
-	echo "== [$SECONDS s] (c) and (d) against $BASE_URL, synchronous_mode on and off"
+	# publish_orders' filler GET (billing_n.lua) reads this movie.
+	FIRST_ID=$(curl -fsS -X POST "$BASE_URL/api/movies" -H 'Content-Type: application/json' \
+		-d '{"title":"bench-db","description":"read while orders are queued"}' | jq -er .id)
+	echo "== [$SECONDS s] (c), (d) and (e) against $BASE_URL, synchronous_mode on and off"
 	wait_for 180 sync_mode_is on ||
 		{ echo "the cluster is not three healthy members with a sync standby" >&2; exit 1; }
 	for ((r = 1; r <= SYNC_ROUNDS; r++)); do
