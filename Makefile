@@ -249,6 +249,15 @@ test-cluster: deps
 test-db: deps
 	$(Q)tests/lib/test-db.sh
 
+# make bench-db [QUICK=1]: make bench's (c), (d) and (e) on the database tier of make test-db,
+# with Patroni's synchronous_mode on and off, interleaved (scripts/bench/db_tier.sh);
+# results in docs/bench/db-tier.md (QUICK: a smoke run, results under /tmp).
+.PHONY: bench-db
+bench-db: deps
+	$(Q)scripts/deploy/install-deps.sh patroni etcd-server etcd-client
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)QUICK=$(QUICK) scripts/bench/db_tier.sh
+
 clean:
 	rm -rf build
 

@@ -9,19 +9,10 @@ set -euo pipefail
 source "$(dirname "$0")/../../scripts/deploy/lib/env.sh"
 source "$PROJECT_ROOT/tests/lib/tally.sh"
 source "$PROJECT_ROOT/tests/lib/hosts.sh"
+source "$PROJECT_ROOT/tests/lib/db-hosts.sh"
 hold_netns_lock "$@"
 
-mapfile -t db_hosts < <(hosts_of_role db)
-export GATEWAY_HOST=${ROLE_HOST[gateway]} INVENTORY_HOST=${ROLE_HOST[inventory]}
-export BILLING_HOST=${ROLE_HOST[billing]} DB_HOSTS
-DB_HOSTS=$(IFS=,; echo "${db_hosts[*]}")
-# In start order: the DB hosts (the first bootstraps the cluster), then the apps' hosts.
-HOSTS=("${db_hosts[@]}" "$BILLING_HOST" "$INVENTORY_HOST" "$GATEWAY_HOST")
-if [ ${#db_hosts[@]} -lt 3 ]; then
-	echo "scripts/deploy/hosts.conf: want three db hosts" >&2
-	exit 1
-fi
-hosts_begin
+db_hosts_begin
 
 # print_figures: the scenarios' rows (tests/cluster/db_failover.bats) as a table.
 print_figures() {
@@ -35,15 +26,10 @@ print_figures() {
 echo "== checks on the deployment files"
 "$PROJECT_ROOT/scripts/deploy/install-deps.sh" vagrant bsdextrautils patroni etcd-server etcd-client
 ruby -c "$PROJECT_ROOT/Vagrantfile" >/dev/null
-vagrant_validate DB_VMS=${#db_hosts[@]}
+vagrant_validate DB_VMS="$(hosts_of_role db | grep -c .)"
 make -C "$PROJECT_ROOT" --no-print-directory all
 
-echo "== [$SECONDS s] ${#HOSTS[@]} hosts on $SUBNET.0/24: database tier on $DB_HOSTS"
-make_network
-provision_hosts
-
-load_env
-export BASE_URL=http://$GATEWAY_IP:$API_GATEWAY_PORT
+db_hosts_up
 echo "== [$SECONDS s] scenarios under load against $BASE_URL"
 run_bats "$PROJECT_ROOT/tests/cluster/db_failover.bats"
 print_figures
