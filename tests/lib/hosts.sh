@@ -50,6 +50,16 @@ GATEWAY_IP=${HOST_IP[${ROLE_HOST[gateway]}]}
 SUBNET=${GATEWAY_IP%.*}
 OUTSIDE_IP=$SUBNET.1
 
+# print_figures TITLE HEADER: the scenarios' rows (HOSTS_DIR/figures, a line each, fields
+# separated by '|') under HEADER, as a table.
+print_figures() {
+	echo "== [$SECONDS s] $1"
+	{
+		echo "$2"
+		cat "$HOSTS_DIR/figures" 2>/dev/null || true
+	} | column -t -s '|'
+}
+
 # hosts_begin: the run's folder (HOSTS_DIR) and settings file, and the removal on exit.
 hosts_begin() {
 	HOSTS_DIR=$(mktemp -d /tmp/movies-hosts.XXXXXX)

@@ -26,15 +26,6 @@ if [ ${#inventory_hosts[@]} -lt 2 ] || [ ${#broker_hosts[@]} -lt 2 ]; then
 fi
 hosts_begin
 
-# print_figures: the scenarios' rows (tests/cluster/cluster.bash, record_figures) as a table.
-print_figures() {
-	echo "== [$SECONDS s] what each failure cost"
-	{
-		echo "scenario|requests|made|failed|seconds with errors|last failure after a kill (s)|slowest (s)|orders checked"
-		cat "$HOSTS_DIR/figures" 2>/dev/null || true
-	} | column -t -s '|'
-}
-
 echo "== checks on the deployment files"
 # bsdextrautils: column(1), for the table at the end (not in a minimal Debian).
 "$PROJECT_ROOT/scripts/deploy/install-deps.sh" vagrant bsdextrautils
@@ -49,5 +40,6 @@ load_env
 export BASE_URL=http://$GATEWAY_IP:$API_GATEWAY_PORT
 echo "== [$SECONDS s] scenarios under load against $BASE_URL"
 run_bats "$PROJECT_ROOT/tests/cluster/inventory_host.bats" "$PROJECT_ROOT/tests/cluster/broker_node.bats"
-print_figures
+print_figures "what each failure cost" \
+	"scenario|requests|made|failed|seconds with errors|last failure after a kill (s)|slowest (s)|orders checked"
 tally_report

@@ -14,15 +14,6 @@ hold_netns_lock "$@"
 
 db_hosts_begin
 
-# print_figures: the scenarios' rows (tests/cluster/db_failover.bats) as a table.
-print_figures() {
-	echo "== [$SECONDS s] what each database failure cost"
-	{
-		echo "scenario|GET made/failed|POST movies made/failed|POST billing made/failed|seconds with errors|window (s)|movies checked|orders checked"
-		cat "$HOSTS_DIR/figures" 2>/dev/null || true
-	} | column -t -s '|'
-}
-
 echo "== checks on the deployment files"
 "$PROJECT_ROOT/scripts/deploy/install-deps.sh" vagrant bsdextrautils patroni etcd-server etcd-client
 ruby -c "$PROJECT_ROOT/Vagrantfile" >/dev/null
@@ -32,5 +23,6 @@ make -C "$PROJECT_ROOT" --no-print-directory all
 db_hosts_up
 echo "== [$SECONDS s] scenarios under load against $BASE_URL"
 run_bats "$PROJECT_ROOT/tests/cluster/db_failover.bats"
-print_figures
+print_figures "what each database failure cost" \
+	"scenario|GET made/failed|POST movies made/failed|POST billing made/failed|seconds with errors|window (s)|movies checked|orders checked"
 tally_report
