@@ -79,9 +79,13 @@ as_metrics_role() {
 	run ss -Hltn "sport = :$POSTGRES_EXPORTER_PORT"
 	assert_output --regexp "127\\.0\\.0\\.1:$POSTGRES_EXPORTER_PORT "
 	assert_equal "$(wc -l <<<"$output")" 1
-	run grep -cF "$POSTGRES_EXPORTER_PASSWORD" <(ps -eo args)
+	# (The password goes to grep through a pipe: grep's own arguments are in ps too.)
+	ps -eo args >"$BATS_TEST_TMPDIR/ps"
+	run grep -cF -f <(printf '%s\n' "$POSTGRES_EXPORTER_PASSWORD") "$BATS_TEST_TMPDIR/ps"
 	assert_output 0
-	# Its environment carries the connection string and no password of the apps'.
+	# Its environment carries the connection string, and no password of the apps'.
+	run grep -zc '^DATA_SOURCE_NAME=host=127\.0\.0\.1 ' "/proc/$pid/environ"
+	assert_output 1
 	run grep -zcF -f <(secrets) "/proc/$pid/environ"
 	assert_output 0
 }
