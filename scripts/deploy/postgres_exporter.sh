@@ -13,6 +13,7 @@ postgres_exporter_enabled || { echo "POSTGRES_EXPORTER_PORT=0: the exporter is o
 listen=$(postgres_exporter_listen)
 dsn=$(postgres_exporter_dsn)
 for name in $(compgen -e); do
+	# shellcheck disable=SC2163 # un-exports the variable that name names
 	export -n "$name"
 done
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin DATA_SOURCE_NAME=$dsn

@@ -189,15 +189,17 @@ provision_db() {
 }
 
 # provision_postgres_exporter: with POSTGRES_EXPORTER_PORT set, Debian's exporter (its
-# package's own service is left off: install-deps.sh) and its pg_monitor role; either
-# way reload.sh starts, restarts or removes its PM2 app.
+# package's own service is left off: install-deps.sh) and its pg_monitor role, and
+# reload.sh starts or restarts its PM2 app; set to 0 since, reload.sh removes the app.
 provision_postgres_exporter() {
 	if postgres_exporter_enabled; then
 		postgres_exporter_listen >/dev/null
 		NODE_RUNTIME_ONLY=1 "$PROJECT_ROOT/scripts/deploy/install-deps.sh" prometheus-postgres-exporter
 		pg_ensure_metrics_role
+		apps+=(postgres_exporter)
+	elif "$PM2" describe postgres_exporter >/dev/null 2>&1; then
+		apps+=(postgres_exporter)
 	fi
-	apps+=(postgres_exporter)
 }
 
 provision_gateway() {
