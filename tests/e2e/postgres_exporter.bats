@@ -12,7 +12,8 @@ setup_file() {
 	export METRICS_BIND=127.0.0.1 POSTGRES_EXPORTER_PORT=$((POSTGRES_PORT + 1))
 	export POSTGRES_EXPORTER_USER=${POSTGRES_EXPORTER_USER:-metrics_reader}
 	# .env has none unless provisioning turned the exporter on: one for this run.
-	[ -n "${POSTGRES_EXPORTER_PASSWORD:-}" ] || export POSTGRES_EXPORTER_PASSWORD=$(random_secret)
+	[ -n "${POSTGRES_EXPORTER_PASSWORD:-}" ] || POSTGRES_EXPORTER_PASSWORD=$(random_secret)
+	export POSTGRES_EXPORTER_PASSWORD
 	export EXPORTER_URL=http://127.0.0.1:$POSTGRES_EXPORTER_PORT/metrics
 	export EXPORTER_DIR=$BATS_FILE_TMPDIR/exporter
 	mkdir -p "$EXPORTER_DIR"
