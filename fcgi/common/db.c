@@ -25,8 +25,12 @@ struct db_metrics db_metrics;
  * costs that much once. A statement sent to a host that stopped answering fails after
  * tcp_user_timeout instead of hanging until the gateway gives up, and idle connections are
  * probed by keepalives: either way the next request reconnects to the new primary.
+ * One host has no other to try, so it gets longer: many threads reconnecting at once
+ * after a restart each wait for a backend's fork and a scram exchange, which on a busy
+ * machine took over libpq's 2 s (in whole seconds, so 1 to 2).
  */
-#define CONNECT_TIMEOUT_S "2"
+#define CONNECT_TIMEOUT_CLUSTER_S "2"
+#define CONNECT_TIMEOUT_ONE_HOST_S "5"
 #define TCP_USER_TIMEOUT_MS "5000"
 /* While no host takes writes, a read tries the cluster for one at most this often. */
 #define PRIMARY_RETRY_MS 500
@@ -53,6 +57,12 @@ static const char *db_var(const char *prefix, const char *suffix)
 	return env_str(name, NULL);
 }
 
+/* Several hosts (a comma in the host list): a cluster whose primary may move. */
+static int db_is_cluster(const struct db *db)
+{
+	return db->values[0] != NULL && strchr(db->values[0], ',') != NULL;
+}
+
 struct db *db_new(const char *env_prefix, const char *app_name,
 		  const struct db_stmt *stmts, int nstmts)
 {
@@ -70,7 +80,7 @@ struct db *db_new(const char *env_prefix, const char *app_name,
 		fatalx("out of memory");
 	for (int i = 0; i < 5; i++)
 		db->values[i] = db_var(env_prefix, suffixes[i]);
-	db->values[5] = CONNECT_TIMEOUT_S;
+	db->values[5] = db_is_cluster(db) ? CONNECT_TIMEOUT_CLUSTER_S : CONNECT_TIMEOUT_ONE_HOST_S;
 	db->values[6] = app_name;
 	/* Text is UTF-8 both ways whatever PGCLIENTENCODING or the server's default says. */
 	db->values[7] = "UTF8";
@@ -225,9 +235,8 @@ static int db_ready_for(struct db *db, int read)
 	}
 	if (!db->was_down)
 		db->was_down = 1;
-	/* One server (no comma in the host list) has no standby to fall back on. */
-	if (read && db->values[0] != NULL && strchr(db->values[0], ',') != NULL &&
-	    db_connect(db, "any") == 0) {
+	/* One server has no standby to fall back on. */
+	if (read && db_is_cluster(db) && db_connect(db, "any") == 0) {
 		if (!db->read_only)
 			log_warnx("database %s: no host takes writes; reads go to a standby", name);
 		db->read_only = 1;

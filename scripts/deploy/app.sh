@@ -37,18 +37,21 @@ fi
 # billing_app's metrics page: on a billing host of its own, a port per instance on that
 # host's address; else a file per instance, in a folder only it writes, that the
 # gateway's admin listen serves (both: billing_metrics_addr in lib/metrics_settings.sh).
-status=0
-[ "$1" != billing_app ] || addr=$(billing_metrics_addr "${NODE_APP_INSTANCE:-0}") || status=$?
-if [ "$1" = billing_app ] && [ "$status" = 0 ]; then
-	export BILLING_METRICS_ADDR=$addr
-elif [ "$1" = billing_app ]; then
-	[ "$status" = 1 ] || exit 1
-	export BILLING_METRICS_FILE=$RUN_DIR/metrics/billing_app-${NODE_APP_INSTANCE:-0}.prom
-	if [ "$(id -u)" = 0 ]; then
-		install -d -m 755 -o "$(app_user billing_app)" "$RUN_DIR/metrics"
-	else
-		install -d -m 755 "$RUN_DIR/metrics"
-	fi
+if [ "$1" = billing_app ]; then
+	status=0
+	addr=$(billing_metrics_addr "${NODE_APP_INSTANCE:-0}") || status=$?
+	case $status in
+	0) export BILLING_METRICS_ADDR=$addr ;;
+	1)
+		export BILLING_METRICS_FILE=$RUN_DIR/metrics/billing_app-${NODE_APP_INSTANCE:-0}.prom
+		if [ "$(id -u)" = 0 ]; then
+			install -d -m 755 -o "$(app_user billing_app)" "$RUN_DIR/metrics"
+		else
+			install -d -m 755 "$RUN_DIR/metrics"
+		fi
+		;;
+	*) exit 1 ;;
+	esac
 fi
 # Each daemon's environment holds its own passwords only, and none the broker's cookie.
 unset BROKER_ERLANG_COOKIE
