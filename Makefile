@@ -118,9 +118,11 @@ INSTALL       ?= install
 SWAGGER_UI     = scripts/node_modules/swagger-ui-dist
 # Installed under $(PKGDATADIR) at their repository paths: programs and data.
 INSTALL_EXEC   = $(filter-out %.conf,$(wildcard cgi-bin/*)) \
-                 $(addprefix scripts/deploy/,app.sh gateway.sh reload.sh status.sh stop.sh)
+                 $(addprefix scripts/deploy/,app.sh gateway.sh reload.sh status.sh stop.sh \
+                   postgres_exporter.sh)
 INSTALL_DATA   = lighttpd.conf .env.example docs/openapi.yaml $(wildcard sql/*.sql) \
                  $(wildcard cgi-bin/*.conf) scripts/deploy/ecosystem.config.js \
+                 scripts/deploy/postgres_exporter.config.js \
                  $(wildcard scripts/deploy/lib/*.sh) scripts/gateway/conn_limit.lua \
                  scripts/gateway/metrics.lua \
                  $(wildcard scripts/gateway/errors/* scripts/gateway/api-docs/*) \

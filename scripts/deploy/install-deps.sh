@@ -20,6 +20,8 @@ PACKAGES=(
 # Development hosts only, not the platform's VMs: the browser test's Chromium, an HTTP/2
 # client for tests/tls (nghttp), and Prometheus with promtool for tests/e2e/metrics.bats.
 [ "${NODE_RUNTIME_ONLY:-0}" = 1 ] || PACKAGES+=(chromium nghttp2-client prometheus)
+# PostgreSQL's exporter for tests/e2e/postgres_exporter.bats (provisioning names it itself).
+[ "${NODE_RUNTIME_ONLY:-0}" = 1 ] || PACKAGES+=(prometheus-postgres-exporter)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -36,6 +38,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 	chmod +x /usr/sbin/policy-rc.d
 	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# prometheus-postgres-exporter's own service would start at boot on every address with
+# Debian's empty config; PM2 runs it here when asked (lib/postgres_exporter.sh).
+if [ -e /etc/init.d/prometheus-postgres-exporter ] && [ "$(id -u)" = 0 ] &&
+	compgen -G '/etc/rc[2-5].d/S*prometheus-postgres-exporter' >/dev/null; then
+	update-rc.d prometheus-postgres-exporter disable >/dev/null 2>&1 || true
+	[ ! -d /run/systemd/system ] || systemctl disable --now prometheus-postgres-exporter >/dev/null 2>&1 || true
 fi
 
 # The Node tools, as locked. Hosts that only run the platform (provisioning sets

@@ -21,6 +21,7 @@ source "$PROJECT_ROOT/scripts/deploy/lib/postgres.sh"
 source "$PROJECT_ROOT/scripts/deploy/lib/rabbitmq.sh"
 source "$PROJECT_ROOT/scripts/deploy/lib/pm2.sh"
 source "$PROJECT_ROOT/scripts/deploy/lib/patroni.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/postgres_exporter.sh"
 
 usage() {
 	echo "usage: $0 gateway|inventory|billing|broker|db|all..." >&2
@@ -43,6 +44,7 @@ make -C "$PROJECT_ROOT" --no-print-directory all
 load_env
 ensure_erlang_cookie
 ensure_db_secrets
+ensure_postgres_exporter_secret
 refuse_default_secrets
 
 # must_resolve NAME: NAME's IPv4 address, or the provisioning stops.
@@ -121,6 +123,12 @@ fi
 pg_prefixes=()
 ! has_role inventory || [ "$MOVIES_DB_HERE" = 0 ] || pg_prefixes+=(POSTGRES)
 ! has_role billing || pg_prefixes+=(POSTGRES_BILLING)
+# PostgreSQL's exporter (lib/postgres_exporter.sh), opt-in, where a PostgreSQL runs here.
+pg_exporter_here=0
+if [ ${#pg_prefixes[@]} -gt 0 ]; then
+	pg_exporter_here=1
+	! postgres_exporter_enabled || pg_prefixes+=(POSTGRES_EXPORTER)
+fi
 
 pg_ready() {
 	pg_up
@@ -180,6 +188,20 @@ provision_db() {
 	"$PM2" save >/dev/null 2>&1 || true
 }
 
+# provision_postgres_exporter: with POSTGRES_EXPORTER_PORT set, Debian's exporter (its
+# package's own service is left off: install-deps.sh) and its pg_monitor role, and
+# reload.sh starts or restarts its PM2 app; set to 0 since, reload.sh removes the app.
+provision_postgres_exporter() {
+	if postgres_exporter_enabled; then
+		postgres_exporter_listen >/dev/null
+		NODE_RUNTIME_ONLY=1 "$PROJECT_ROOT/scripts/deploy/install-deps.sh" prometheus-postgres-exporter
+		pg_ensure_metrics_role
+		apps+=(postgres_exporter)
+	elif "$PM2" describe postgres_exporter >/dev/null 2>&1; then
+		apps+=(postgres_exporter)
+	fi
+}
+
 provision_gateway() {
 	mkdir -p "$RUN_DIR"
 	apps+=(api_gateway_app)
@@ -198,6 +220,7 @@ apps=()
 for r in "${roles[@]}"; do
 	"provision_$r"
 done
+[ "$pg_exporter_here" = 0 ] || provision_postgres_exporter
 only=$(IFS=,; echo "${apps[*]}")
 # A broker node alone has no app: PM2 is left alone.
 if [ ${#apps[@]} -gt 0 ]; then

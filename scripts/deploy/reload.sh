@@ -15,6 +15,7 @@ source "$(dirname "$0")/lib/env.sh"
 source "$PROJECT_ROOT/scripts/deploy/lib/gateway_settings.sh"
 source "$PROJECT_ROOT/scripts/deploy/lib/host.sh"
 source "$PROJECT_ROOT/scripts/deploy/lib/pm2.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/postgres_exporter.sh"
 load_env
 gateway_env
 
@@ -94,6 +95,19 @@ reload_instances() {
 	echo "$name: rolling restart of $wanted instance(s)"
 }
 
+# reload_postgres_exporter: PostgreSQL's exporter (lib/postgres_exporter.sh) restarted
+# with .env's settings (a scrape may miss it for a second), or removed when
+# POSTGRES_EXPORTER_PORT is 0 now.
+reload_postgres_exporter() {
+	if postgres_exporter_enabled; then
+		pm2_ startOrRestart "$PROJECT_ROOT/scripts/deploy/postgres_exporter.config.js" >/dev/null
+		echo "postgres_exporter: started on $(postgres_exporter_listen)"
+	elif [ "$(app_count postgres_exporter)" -gt 0 ]; then
+		pm2_ delete postgres_exporter >/dev/null
+		echo "postgres_exporter: removed (POSTGRES_EXPORTER_PORT=0)"
+	fi
+}
+
 apps=("$@")
 if [ ${#apps[@]} -eq 0 ]; then
 	mapfile -t apps < <(jq -r '[.[].name] | unique | .[]' <<<"$PM2_LIST")
@@ -104,6 +118,7 @@ for app in "${apps[@]}"; do
 	api_gateway_app) reload_gateway ;;
 	inventory_app) reload_instances "$app" "${INVENTORY_INSTANCES:-2}" ;;
 	billing_app) reload_instances "$app" "${BILLING_INSTANCES:-1}" ;;
+	postgres_exporter) reload_postgres_exporter ;;
 	*) echo "unknown app: $app" >&2; exit 2 ;;
 	esac
 done

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Prints Prometheus's targets (file_sd JSON) for this host's platform, from .env: the
 # pages of the gateway's admin listen (scripts/deploy/lib/metrics_settings.sh) and
-# RabbitMQ's own (rabbitmq_prometheus). Usage: targets.sh > targets/platform.json
+# RabbitMQ's own (rabbitmq_prometheus), and PostgreSQL's exporter when POSTGRES_EXPORTER_PORT
+# turns it on (scripts/deploy/lib/postgres_exporter.sh). Usage: targets.sh > targets/platform.json
 set -euo pipefail
 source "$(dirname "$0")/../deploy/lib/env.sh"
 source "$PROJECT_ROOT/scripts/deploy/lib/rabbitmq.sh"
 source "$PROJECT_ROOT/scripts/deploy/lib/metrics_settings.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/postgres_exporter.sh"
 load_env
 derive_env
 
@@ -34,4 +36,7 @@ target() {
 	target rabbitmq "$rabbit" /metrics
 	# Per-queue figures (billing_queue's depth, its dead-letter queue).
 	target rabbitmq_queues "$rabbit" /metrics/detailed family=queue_coarse_metrics
+	if postgres_exporter_enabled; then
+		target postgres "$(postgres_exporter_listen)" /metrics
+	fi
 } | jq -s .

@@ -143,3 +143,20 @@ starts_now() {
 	run metrics_fcgi "$BILLING_IP" "$BILLING_METRICS_PORT"
 	assert_output ''
 }
+
+@test "provisioning runs PostgreSQL's exporter beside each host's PostgreSQL, as prometheus, on loopback" {
+	local host pid
+	for host in "$INVENTORY_HOST" "$BILLING_HOST"; do
+		run on_host "$host" curl -fsS --max-time 10 "http://127.0.0.1:$POSTGRES_EXPORTER_PORT/metrics"
+		assert_success
+		assert_line 'pg_up 1'
+		run on_host "$host" ss -ltnHp "sport = :$POSTGRES_EXPORTER_PORT"
+		assert_equal "$(awk '{ print $4 }' <<<"$output")" "127.0.0.1:$POSTGRES_EXPORTER_PORT"
+		pid=$(grep -o 'pid=[0-9]*' <<<"$output" | cut -d= -f2)
+		run stat -c %U "/proc/$pid"
+		assert_output prometheus
+	done
+	# Not on the gateway's host: no PostgreSQL there.
+	run on_host "$GATEWAY_HOST" ss -ltnH "sport = :$POSTGRES_EXPORTER_PORT"
+	assert_output ''
+}

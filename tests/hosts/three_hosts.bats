@@ -56,18 +56,22 @@ fcgi_exchange() {
 }
 export -f tcp_connect fcgi_exchange
 
-# assert_apps_online HOST NAME N: HOST's PM2 runs N processes, every one NAME and online.
+# assert_apps_online HOST "N NAME"...: HOST's PM2 runs N processes of each NAME (in
+# NAME order), every one online, and nothing else.
 assert_apps_online() {
-	run on_host "$1" "$PM2" jlist
+	local host=$1
+	shift
+	run on_host "$host" "$PM2" jlist
 	assert_success
 	assert_equal "$(jq -r '.[] | "\(.name) \(.pm2_env.status)"' <<<"$output" | sort | uniq -c | sed 's/^ *//')" \
-		"$3 $2 online"
+		"$(printf '%s online\n' "$@")"
 }
 
 @test "every host runs its PM2 apps under root's PM2" {
-	assert_apps_online "$GATEWAY_HOST" api_gateway_app 1
-	assert_apps_online "$INVENTORY_HOST" inventory_app "$INVENTORY_INSTANCES"
-	assert_apps_online "$BILLING_HOST" billing_app "$BILLING_INSTANCES"
+	# PostgreSQL's exporter where a PostgreSQL runs: test-hosts.sh turns it on.
+	assert_apps_online "$GATEWAY_HOST" "1 api_gateway_app"
+	assert_apps_online "$INVENTORY_HOST" "$INVENTORY_INSTANCES inventory_app" "1 postgres_exporter"
+	assert_apps_online "$BILLING_HOST" "$BILLING_INSTANCES billing_app" "1 postgres_exporter"
 }
 
 @test "inventory CRUD through the gateway reaches movies_db on inventory-vm" {

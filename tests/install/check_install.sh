@@ -126,10 +126,12 @@ check "cgi-bin/ complete" same_files "$ROOT/cgi-bin" "$share/cgi-bin"
 for f in "$ROOT"/cgi-bin/*; do
 	[[ $f == *.conf ]] || check "cgi-bin/${f##*/} executable" installed_as 755 "$share/cgi-bin/${f##*/}"
 done
-for f in app.sh gateway.sh reload.sh status.sh stop.sh; do
+for f in app.sh gateway.sh reload.sh status.sh stop.sh postgres_exporter.sh; do
 	check "scripts/deploy/$f executable" installed_as 755 "$share/scripts/deploy/$f"
 done
-check "scripts/deploy/ecosystem.config.js" installed_as 644 "$share/scripts/deploy/ecosystem.config.js"
+for f in ecosystem.config.js postgres_exporter.config.js; do
+	check "scripts/deploy/$f" installed_as 644 "$share/scripts/deploy/$f"
+done
 check "scripts/deploy/lib/ complete" same_files "$ROOT/scripts/deploy/lib" "$share/scripts/deploy/lib"
 check "gateway error pages complete" same_files "$ROOT/scripts/gateway/errors" \
 	"$share/scripts/gateway/errors"

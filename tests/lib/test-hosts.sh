@@ -15,6 +15,8 @@ HOSTS=("${ROLE_HOST[billing]}" "${ROLE_HOST[inventory]}" "${ROLE_HOST[gateway]}"
 # Where each role lives, as provisioning and tests/hosts/ read it.
 export GATEWAY_HOST=${ROLE_HOST[gateway]} INVENTORY_HOST=${ROLE_HOST[inventory]}
 export BILLING_HOST=${ROLE_HOST[billing]}
+# PostgreSQL's exporter, opt-in, on: its provisioning is proven here (tests/hosts/metrics.bats).
+export POSTGRES_EXPORTER_PORT=9187
 hosts_begin
 
 # No tracked file carries a credential.
