@@ -73,7 +73,15 @@ load_start() {
 	local kind=$1 n=$2 method=$3 path=$4 i
 	LOAD_DIR=${LOAD_DIR:-$(mktemp -d "$BATS_TEST_TMPDIR/load.XXXXXX")}
 	for ((i = 1; i <= n; i++)); do
-		load_client "$kind" "$method" "$path" "$kind-$method-${#LOAD_PIDS[@]}" 3>&- &
+		# Without bats' DEBUG trap, which a test's subshells inherit (set -T) and which
+		# would run its own dozens of commands before each of the client's. Niced: the
+		# clients stand for other machines, so they yield the CPU to the platform and to
+		# the operation a test times (they still keep a request in flight each).
+		(
+			trap - DEBUG
+			renice -n 10 -p "$BASHPID" >/dev/null
+			load_client "$kind" "$method" "$path" "$kind-$method-${#LOAD_PIDS[@]}"
+		) 3>&- &
 		LOAD_PIDS+=($!)
 	done
 }

@@ -2,9 +2,9 @@
 # make test: unit tests and lints, then the end-to-end suites against private PostgreSQL,
 # RabbitMQ, lighttpd and PM2 that this script starts on their own ports and folders, and
 # stops on exit. It never touches what `make run` started.
-# The suites run on two private stacks side by side: one for the suites that restart,
+# The suites run on three private stacks side by side: two for the suites that restart,
 # stop or kill parts of the platform (long waits, little CPU), one for everything else.
-# Within a stack the suites run one after another, so no suite sees the other's outages.
+# Within a stack the suites run one after another, so no suite sees another's outages.
 # Usage: tests/lib/test.sh [bats files or folders...]  (default: tests/e2e, both stacks)
 # Each section's header ends with the seconds since the run started, [N s].
 set -euo pipefail
@@ -13,7 +13,8 @@ source "$PROJECT_ROOT/tests/lib/stack.sh"
 source "$PROJECT_ROOT/tests/lib/tally.sh"
 source "$PROJECT_ROOT/tests/lib/tls_pass.sh"
 
-# The suites of the first stack: they restart, stop or kill services.
+# The suites that restart, stop or kill services: operations.bats on the first stack,
+# the others on the second.
 RESTART_SUITES=(operations billing_outages inventory_outages resources)
 
 # run_check TITLE LINES CMD...: a checker whose last line is "N passed, N failed"; its
@@ -78,6 +79,7 @@ check_sanitizer_reports() {
 stack_run() {
 	local name=$1 offset=$2
 	shift 2
+	STACK_NAME=$name
 	export TEST_GATEWAY_PORT=$((${TEST_GATEWAY_PORT:-18080} + offset))
 	export TEST_PG_PORT=$((${TEST_PG_PORT:-15432} + offset))
 	export TEST_RABBIT_PORT=$((${TEST_RABBIT_PORT:-16672} + offset))
@@ -96,6 +98,7 @@ stack_run() {
 
 stack_stop() {
 	[ "$1" -eq 0 ] || failed=$((failed + 1))
+	echo "== $STACK_NAME: done  [${SECONDS} s]"
 	private_stack_down
 	if [ "$failed" -gt 0 ] || [ "$1" -ne 0 ]; then
 		echo "--- logs of the failed run (kept in $STACK_DIR)"
@@ -106,33 +109,39 @@ stack_stop() {
 	echo "$passed passed, $failed failed"
 }
 
-# The jobs a stack runs (stack_run's JOB arguments).
+# The jobs a stack runs (stack_run's JOB arguments), each about as long as the others.
+# restart_suites NAME...: those suites of tests/e2e (NAME.bats), on this stack.
 restart_suites() {
 	local suite files=()
-	for suite in "${RESTART_SUITES[@]}"; do files+=("$PROJECT_ROOT/tests/e2e/$suite.bats"); done
-	echo "== restarts: end-to-end tests that restart, stop or kill services  [${SECONDS} s]"
+	for suite in "$@"; do files+=("$PROJECT_ROOT/tests/e2e/$suite.bats"); done
+	echo "== $STACK_NAME: end-to-end tests that restart, stop or kill services  [${SECONDS} s]"
 	run_bats "${files[@]}"
-	# A third gateway serving HTTPS on this stack (tests/lib/tls_pass.sh): here, not on
-	# the api stack, so that the two stacks take about as long.
-	echo "== restarts: HTTPS: tests/tls, then the gateway suites over HTTPS  [${SECONDS} s]"
-	run_tls_suites
 }
-api_suites() {
+operations_job() {
+	restart_suites operations
+	# A third gateway serving HTTPS on this stack (tests/lib/tls_pass.sh).
+	echo "== operations: HTTPS: tests/tls, then the gateway suites over HTTPS  [${SECONDS} s]"
+	run_tls_suites
+	echo "== operations: the API page (tests/browser)  [${SECONDS} s]"
+	run_browser_suites
+	# make install into a temporary PREFIX, and the platform run from that tree alone
+	# against this stack's services (its own gateway ports, API_GATEWAY_PORT + 20 and
+	# + 21), then uninstalled.
+	run_check "operations: the installed tree (tests/install/run_installed.sh)" 40 \
+		"$PROJECT_ROOT/tests/install/run_installed.sh"
+}
+outages_job() {
+	restart_suites "${RESTART_SUITES[@]:1}"
+	echo "== outages: end-to-end tests, plain CGI  [${SECONDS} s]"
+	run_cgi_suites
+}
+api_job() {
 	local file files=()
 	for file in "$PROJECT_ROOT"/tests/e2e/*.bats; do
 		[[ " ${RESTART_SUITES[*]} " == *" $(basename "$file" .bats) "* ]] || files+=("$file")
 	done
 	echo "== api: end-to-end tests  [${SECONDS} s]"
 	run_bats "${files[@]}"
-	echo "== api: end-to-end tests, plain CGI  [${SECONDS} s]"
-	run_cgi_suites
-	echo "== api: the API page (tests/browser)  [${SECONDS} s]"
-	run_browser_suites
-	# make install into a temporary PREFIX, and the platform run from that tree alone
-	# against this stack's services (its own gateway ports, API_GATEWAY_PORT + 20 and
-	# + 21), then uninstalled.
-	run_check "api: the installed tree (tests/install/run_installed.sh)" 40 \
-		"$PROJECT_ROOT/tests/install/run_installed.sh"
 }
 chosen_suites() {
 	echo "== end-to-end tests  [${SECONDS} s]"
@@ -183,8 +192,9 @@ if [ $# -gt 0 ]; then
 	start_stack test 0 chosen_suites "$@"
 else
 	# 500 apart: each stack also uses its gateway port + 1..21 and its broker port + 100, + 200.
-	start_stack restarts 0 restart_suites
-	start_stack api 500 api_suites
+	start_stack operations 0 operations_job
+	start_stack outages 500 outages_job
+	start_stack api 1000 api_job
 fi
 
 echo "== unit tests  [${SECONDS} s]"
