@@ -3,9 +3,9 @@
 # RabbitMQ, lighttpd and PM2 that this script starts on their own ports and folders, and
 # stops on exit. It never touches what `make run` started.
 # The suites run on three private stacks side by side: two for the suites that restart,
-# stop or kill parts of the platform (long waits, little CPU), one for everything else.
+# stop or kill parts of the platform, one for everything else (docs/testing.md).
 # Within a stack the suites run one after another, so no suite sees another's outages.
-# Usage: tests/lib/test.sh [bats files or folders...]  (default: tests/e2e, both stacks)
+# Usage: tests/lib/test.sh [bats files or folders...]  (default: tests/e2e, all three stacks)
 # Each section's header ends with the seconds since the run started, [N s].
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/deploy/lib/env.sh"

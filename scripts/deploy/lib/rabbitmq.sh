@@ -128,7 +128,7 @@ rabbit_prometheus_enable() {
 private_rabbit_env() {
 	# Its schedulers sleep when idle instead of spinning (Erlang's default busy wait): a
 	# private node shares the machine with the test suites, other nodes or a benchmark's
-	# clients, and three spinning nodes took a fifth of make test's two cores.
+	# clients (make test runs three nodes on two cores).
 	export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="+sbwt none +sbwtdcpu none +sbwtdio none"
 	if rabbit_clustered; then
 		rabbit_cluster_env
