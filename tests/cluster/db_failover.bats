@@ -14,6 +14,7 @@ load cluster
 load db
 
 setup_file() {
+	common_setup
 	wait_for 180 db_healthy || fail "the database cluster is not three healthy members"
 	TEST_STARTED=$SECONDS assert_health_lists_db_tier
 	MOVIE=/api/movies/$(curl -fsS -X POST "$BASE_URL/api/movies" -H 'Content-Type: application/json' \
