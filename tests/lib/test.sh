@@ -88,19 +88,23 @@ stack_run() {
 	export BASE_URL=http://127.0.0.1:$API_GATEWAY_PORT
 	trap 'stack_stop $?' EXIT
 	echo "== $name: starting private services in $STACK_DIR  [${SECONDS} s]"
-	if ! private_stack_up; then
-		failed=$((failed + 1))
-		return
-	fi
+	private_stack_up || return
 	"$@"
 	check_sanitizer_reports
+	STACK_DONE=1
 }
 
+# stack_stop STATUS: the stack's services stopped, its logs kept when anything failed,
+# and its totals. A stack that stops before its job is done (its services would not
+# start, or a signal stopped it mid-suite) counts as a failure, whatever it had passed.
 stack_stop() {
-	[ "$1" -eq 0 ] || failed=$((failed + 1))
+	if [ "$1" -ne 0 ] || [ "${STACK_DONE:-0}" != 1 ]; then
+		echo "== $STACK_NAME: stopped before its suites were done (status $1)"
+		failed=$((failed + 1))
+	fi
 	echo "== $STACK_NAME: done  [${SECONDS} s]"
 	private_stack_down
-	if [ "$failed" -gt 0 ] || [ "$1" -ne 0 ]; then
+	if [ "$failed" -gt 0 ]; then
 		echo "--- logs of the failed run (kept in $STACK_DIR)"
 		tail -n 30 "$PM2_HOME"/logs/*.log 2>/dev/null || true
 	else
