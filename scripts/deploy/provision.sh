@@ -122,13 +122,15 @@ fi
 # The PostgreSQL roles of this host's apps, the only ones its cluster lets in.
 pg_prefixes=()
 ! has_role inventory || [ "$MOVIES_DB_HERE" = 0 ] || pg_prefixes+=(POSTGRES)
-! has_role billing || pg_prefixes+=(POSTGRES_BILLING)
-# PostgreSQL's exporter (lib/postgres_exporter.sh), opt-in, where a PostgreSQL runs here.
+! has_role billing || [ -n "${DB_HOSTS:-}" ] || pg_prefixes+=(POSTGRES_BILLING)
+# PostgreSQL's exporter (lib/postgres_exporter.sh), opt-in, where a PostgreSQL runs here:
+# one this provisioning sets up, or a DB host's (whose pg_hba is Patroni's: lib/patroni.sh).
 pg_exporter_here=0
 if [ ${#pg_prefixes[@]} -gt 0 ]; then
 	pg_exporter_here=1
 	! postgres_exporter_enabled || pg_prefixes+=(POSTGRES_EXPORTER)
 fi
+! has_role db || pg_exporter_here=1
 
 pg_ready() {
 	pg_up
@@ -189,13 +191,14 @@ provision_db() {
 }
 
 # provision_postgres_exporter: with POSTGRES_EXPORTER_PORT set, Debian's exporter (its
-# package's own service is left off: install-deps.sh) and its pg_monitor role, and
-# reload.sh starts or restarts its PM2 app; set to 0 since, reload.sh removes the app.
+# package's own service is left off: install-deps.sh) and its pg_monitor role (on a DB
+# host the leader's provisioning made it: db_setup_on_leader), and reload.sh starts or
+# restarts its PM2 app; set to 0 since, reload.sh removes the app.
 provision_postgres_exporter() {
 	if postgres_exporter_enabled; then
 		postgres_exporter_listen >/dev/null
 		NODE_RUNTIME_ONLY=1 "$PROJECT_ROOT/scripts/deploy/install-deps.sh" prometheus-postgres-exporter
-		pg_ensure_metrics_role
+		has_role db || pg_ensure_metrics_role
 		apps+=(postgres_exporter)
 	elif "$PM2" describe postgres_exporter >/dev/null 2>&1; then
 		apps+=(postgres_exporter)

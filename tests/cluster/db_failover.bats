@@ -6,7 +6,8 @@
 # down (a partition), and a planned `patronictl switchover`. Each time a new primary
 # takes the writes, the old one comes back as a replica (pg_rewind through Patroni) and
 # the cluster has three members with a sync standby again; every movie answered 201 is
-# in movies_db once and every order answered 200 in billing_db once.
+# in movies_db once and every order answered 200 in billing_db once. Last, each DB host's
+# PostgreSQL exporter (opt-in; test-db.sh turns it on) is checked where the three left it.
 bats_require_minimum_version 1.5.0
 
 load ../lib/helpers
@@ -124,4 +125,29 @@ db_scenario() {
 @test "a planned switchover under load: no GET fails, writes fail only while no primary exists" {
 	scenario_name "patronictl switchover"
 	db_scenario switchover
+}
+
+@test "each DB host runs PostgreSQL's exporter beside its PostgreSQL, as prometheus, on loopback; the primary's page lists its two standbys" {
+	local host other primary pid
+	wait_for 180 db_healthy || fail "the cluster is not three healthy members"
+	primary=$(db_primary)
+	for host in $(hosts_in "$DB_HOSTS"); do
+		# The crashed host's came back with its other processes (pm2 resurrect).
+		wait_for 30 on_host "$host" curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:$POSTGRES_EXPORTER_PORT/metrics" ||
+			fail "no exporter answers on $host"
+		run on_host "$host" curl -fsS --max-time 10 "http://127.0.0.1:$POSTGRES_EXPORTER_PORT/metrics"
+		assert_success
+		assert_line 'pg_up 1'
+		if [ "$host" = "$primary" ]; then
+			for other in $(hosts_in "$DB_HOSTS"); do
+				[ "$other" = "$primary" ] ||
+					assert_line --regexp "^pg_stat_replication_[a-z_]+\{.*application_name=\"$other\""
+			done
+		fi
+		run on_host "$host" ss -ltnHp "sport = :$POSTGRES_EXPORTER_PORT"
+		assert_equal "$(awk '{ print $4 }' <<<"$output")" "127.0.0.1:$POSTGRES_EXPORTER_PORT"
+		pid=$(grep -o 'pid=[0-9]*' <<<"$output" | cut -d= -f2)
+		run stat -c %U "/proc/$pid"
+		assert_output prometheus
+	done
 }

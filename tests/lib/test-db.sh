@@ -12,10 +12,13 @@ source "$PROJECT_ROOT/tests/lib/hosts.sh"
 source "$PROJECT_ROOT/tests/lib/db-hosts.sh"
 hold_netns_lock "$@"
 
+# PostgreSQL's exporter, opt-in, on: each DB host runs one (db_failover.bats's last test).
+export POSTGRES_EXPORTER_PORT=9187
 db_hosts_begin
 
 echo "== checks on the deployment files"
-"$PROJECT_ROOT/scripts/deploy/install-deps.sh" vagrant bsdextrautils patroni etcd-server etcd-client
+"$PROJECT_ROOT/scripts/deploy/install-deps.sh" vagrant bsdextrautils patroni etcd-server etcd-client \
+	prometheus-postgres-exporter
 ruby -c "$PROJECT_ROOT/Vagrantfile" >/dev/null
 vagrant_validate DB_VMS="$(hosts_of_role db | grep -c .)"
 make -C "$PROJECT_ROOT" --no-print-directory all

@@ -18,6 +18,7 @@
 # lease its whole ttl again, plus the 2-s election timeout).
 
 source "$PROJECT_ROOT/scripts/deploy/lib/host.sh"
+source "$PROJECT_ROOT/scripts/deploy/lib/postgres_exporter.sh"
 
 DB_API_PORT=${DB_API_PORT:-8008}
 DB_TTL=${DB_TTL:-6}
@@ -141,7 +142,8 @@ db_max_connections() {
 # db_hba_lines: who PostgreSQL admits, Patroni's pg_hba list: the superuser from the
 # postgres OS user on the local socket; the other DB hosts for replication and pg_rewind;
 # each database's own role from loopback (provisioning) and from its app hosts (movies_db
-# from INVENTORY_HOST, billing_db from BILLING_HOST). All by scram. Nobody else.
+# from INVENTORY_HOST, billing_db from BILLING_HOST); PostgreSQL's exporter, when on, from
+# loopback to database postgres. All by scram. Nobody else.
 db_hba_lines() {
 	local ip h
 	echo "local all postgres peer"
@@ -157,6 +159,8 @@ db_hba_lines() {
 	for h in $(list_words "${BILLING_HOST:-}"); do
 		echo "host $POSTGRES_BILLING_DB $POSTGRES_BILLING_USER $(must_resolve "$h")/32 scram-sha-256"
 	done
+	! postgres_exporter_enabled ||
+		echo "host postgres ${POSTGRES_EXPORTER_USER:-metrics_reader} 127.0.0.1/32 scram-sha-256"
 }
 
 # patroni_write_config SELF IP: DIR/patroni.yml (root:postgres, 640: it holds the tier's
@@ -261,8 +265,9 @@ db_tier_start() {
 }
 
 # db_setup_on_leader: movies_db and billing_db with their roles and schemas
-# (lib/postgres.sh's db_setup), done by the leader's provisioning; a replica gets them by
-# replication. The first DB host provisioned bootstraps the cluster, so it leads then.
+# (lib/postgres.sh's db_setup), and the exporter's role when it is on, done by the
+# leader's provisioning; a replica gets them by replication. The first DB host
+# provisioned bootstraps the cluster, so it leads then.
 db_setup_on_leader() {
 	local leader
 	leader=$(db_leader)
@@ -274,4 +279,5 @@ db_setup_on_leader() {
 	PG_SOCKET_DIR=$(db_dir)/run
 	wait_for 60 pg_admin -c 'SELECT 1'
 	POSTGRES_HOST=127.0.0.1 POSTGRES_BILLING_HOST=127.0.0.1 db_setup
+	! postgres_exporter_enabled || pg_ensure_metrics_role
 }

@@ -7,7 +7,8 @@
 # METRICS_BIND:POSTGRES_EXPORTER_PORT. It logs in to the local cluster over loopback TCP
 # as POSTGRES_EXPORTER_USER, a role granted pg_monitor and nothing else: it reads the
 # statistics views, no table. Its password is a random one that provisioning appends to
-# .env (ensure_postgres_exporter_secret). The db role's Patroni cluster is not covered.
+# .env (ensure_postgres_exporter_secret). Each DB host of the database tier runs one too,
+# beside its Patroni's PostgreSQL (lib/patroni.sh), primary or standby alike.
 
 # postgres_exporter_enabled: POSTGRES_EXPORTER_PORT asks for the exporter.
 postgres_exporter_enabled() {
