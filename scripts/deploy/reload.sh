@@ -9,6 +9,8 @@
 #                    its confirms before a new one takes over.
 #   inventory_app,   pm2 reload, one instance at a time (see ecosystem.config.js), then as
 #   billing_app      many instances as INVENTORY_INSTANCES / BILLING_INSTANCES say.
+#   postgres_exporter restarted, or removed when POSTGRES_EXPORTER_PORT is 0 now.
+#   etcd, patroni    a DB host's: left running.
 # Usage: scripts/deploy/reload.sh [APP...]   (default: every app PM2 has on this host)
 set -euo pipefail
 source "$(dirname "$0")/lib/env.sh"
@@ -119,6 +121,8 @@ for app in "${apps[@]}"; do
 	inventory_app) reload_instances "$app" "${INVENTORY_INSTANCES:-2}" ;;
 	billing_app) reload_instances "$app" "${BILLING_INSTANCES:-1}" ;;
 	postgres_exporter) reload_postgres_exporter ;;
+	# A DB host's own (lib/patroni.sh): restarting Patroni restarts its PostgreSQL.
+	etcd | patroni) echo "$app: left running (its settings: provision.sh db, patronictl edit-config)" ;;
 	*) echo "unknown app: $app" >&2; exit 2 ;;
 	esac
 done

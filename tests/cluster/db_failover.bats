@@ -7,7 +7,8 @@
 # takes the writes, the old one comes back as a replica (pg_rewind through Patroni) and
 # the cluster has three members with a sync standby again; every movie answered 201 is
 # in movies_db once and every order answered 200 in billing_db once. Last, each DB host's
-# PostgreSQL exporter (opt-in; test-db.sh turns it on) is checked where the three left it.
+# PostgreSQL exporter (opt-in; test-db.sh turns it on) is checked where the three left it,
+# and `make reload` on the primary's host restarts it alone.
 bats_require_minimum_version 1.5.0
 
 load ../lib/helpers
@@ -150,4 +151,19 @@ db_scenario() {
 		run stat -c %U "/proc/$pid"
 		assert_output prometheus
 	done
+}
+
+@test "make reload on a DB host restarts its exporter and leaves etcd, Patroni and PostgreSQL running" {
+	local host postmaster
+	host=$(db_primary)
+	postmaster=$(head -n 1 "$HOSTS_DIR/$host/db/pg/postmaster.pid")
+	run on_host "$host" "$PROJECT_ROOT/scripts/deploy/reload.sh"
+	assert_success
+	assert_line --partial 'etcd: left running'
+	assert_line --partial 'patroni: left running'
+	assert_line "postgres_exporter: started on 127.0.0.1:$POSTGRES_EXPORTER_PORT"
+	assert_equal "$(head -n 1 "$HOSTS_DIR/$host/db/pg/postmaster.pid")" "$postmaster"
+	assert_equal "$(db_primary)" "$host"
+	wait_for 30 on_host "$host" curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:$POSTGRES_EXPORTER_PORT/metrics" ||
+		fail "the exporter does not answer after the reload"
 }
