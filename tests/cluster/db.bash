@@ -196,6 +196,16 @@ failure_window() {
 	all_lines | awk -v t="$1" '$3 !~ /^2/ && $2 - t > w { w = $2 - t } END { printf "%.1f\n", w }'
 }
 
+# promote_asked_after HOST TIME: seconds from TIME (epoch) to HOST's PostgreSQL logging
+# its last promote request (Patroni's promotion), from its log; "?" when none is logged.
+# With the clients' failure window it tells a late promotion from a late reconnect.
+promote_asked_after() {
+	local line
+	line=$(grep -h 'received promote request' "$HOSTS_DIR/$1"/pm2/logs/patroni-*.log 2>/dev/null | tail -n 1)
+	[ -n "$line" ] || { echo '?'; return 0; }
+	awk -v a="$2" -v b="$(date -d "$(cut -d' ' -f1-3 <<<"$line")" +%s.%N)" 'BEGIN { printf "%.1f\n", b - a }'
+}
+
 # db_scenario_row: the scenario's row in the runner's table (HOSTS_DIR/figures): each
 # kind's requests and failures, the seconds in which a failed one ended, the window
 # (FAULT_AT to the last failure's end), the movies and orders checked.

@@ -92,6 +92,7 @@ db_scenario() {
 
 	window=$(failure_window "$FAULT_AT")
 	say "failed writes started at (s after the fault): $(failures_of movie | awk -v t="$FAULT_AT" '{ printf "%.1f ", $1 - t }')"
+	say "$new's PostgreSQL was asked to promote $(promote_asked_after "$new" "$FAULT_AT") s after the fault"
 	say "failures ended within $window s of the fault; $(failures_of get | grep -c . || true) GET, $(failures_of movie | grep -c . || true) POST /api/movies failed"
 	# Orders are answered once the broker has them: the database is not on their path.
 	run failures_of order
