@@ -242,6 +242,9 @@ main() {
 	LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 	COMMIT=$(git -C "$PROJECT_ROOT" rev-parse --short HEAD)
 	db_hosts_up
+	# Provisioning returns once PM2 has started the gateway, before lighttpd listens.
+	wait_for 60 curl -fsS -o /dev/null "$BASE_URL/api/movies" ||
+		{ echo "the gateway does not answer at $BASE_URL" >&2; exit 1; }
 	# publish_orders' filler GET (billing_n.lua) reads this movie.
 	FIRST_ID=$(curl -fsS -X POST "$BASE_URL/api/movies" -H 'Content-Type: application/json' \
 		-d '{"title":"bench-db","description":"read while orders are queued"}' | jq -er .id)
